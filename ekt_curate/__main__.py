@@ -1,0 +1,3 @@
+from ekt_curate.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,98 @@
+"""Turn whatever a program computed into a canonical plain value, inside the child.
+
+The parent never receives an object, only ``[kind, text]`` with kind one of
+``int``, ``float``, ``fraction``, ``decimal``, ``bool``, ``str``. Only exact
+built-in types are taken as they are: an instance of a class the program wrote
+(a float subclass, an object with a forged ``__eq__`` or ``__str__``) is no
+answer. Numbers from trusted numeric libraries (numpy, sympy, ...: anything
+registered as ``numbers.Number``) are converted here, in the child, to a
+built-in number, so their own methods never run in the parent.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from decimal import Decimal
+from fractions import Fraction
+
+# Libraries whose numeric scalars we convert; a program's own classes are never trusted.
+TRUSTED_NUMERIC_MODULES = ("numpy", "sympy", "mpmath", "gmpy2", "fractions", "decimal", "builtins")
+MAX_INT_DIGITS = 4000  # below CPython's int->str limit of 4300 digits
+
+
+class NoAnswer(Exception):
+    """The value cannot be an answer; the message says why."""
+
+
+def encode(value: object, max_chars: int = 1000) -> list[str]:
+    kind = type(value)
+    if kind is bool:
+        return ["bool", "True" if value else "False"]
+    if kind is int:
+        return ["int", _int_text(value)]
+    if kind is float:
+        if not math.isfinite(value):
+            raise NoAnswer(f"answer is {value!r}, not a finite number")
+        return ["float", repr(value)]
+    if kind is Fraction:
+        return ["fraction", f"{_int_text(value.numerator)}/{_int_text(value.denominator)}"]
+    if kind is Decimal:
+        if not value.is_finite():
+            raise NoAnswer(f"answer is Decimal({str(value)!r}), not a finite number")
+        return ["decimal", str(value)]
+    if kind is str:
+        return ["str", value[:max_chars]]
+    if kind is complex:
+        if value.imag != 0:
+            raise NoAnswer("answer is a complex number with a non-zero imaginary part")
+        return encode(value.real, max_chars)
+    if kind in (list, tuple, dict, set, frozenset):
+        raise NoAnswer(f"answer is a {kind.__name__}, not a single value")
+    if value is None:
+        raise NoAnswer("answer is None")
+    return encode(_convert_library_number(value), max_chars)
+
+
+def _int_text(value: int) -> str:
+    if value.bit_length() > MAX_INT_DIGITS * 3.33:
+        raise NoAnswer("answer is an integer with more than 4000 digits")
+    return str(value)
+
+
+def _convert_library_number(value: object) -> object:
+    kind = type(value)
+    root = (getattr(kind, "__module__", "") or "").split(".")[0]
+    if root not in TRUSTED_NUMERIC_MODULES or not isinstance(value, numbers.Number):
+        raise NoAnswer(f"answer of type {kind.__name__} is not a plain value")
+    if isinstance(value, numbers.Integral):
+        result: object = int(value)
+    elif isinstance(value, numbers.Rational):
+        result = Fraction(int(value.numerator), int(value.denominator))
+    elif isinstance(value, numbers.Real):
+        result = float(value)
+    elif isinstance(value, numbers.Complex):
+        result = complex(value)
+    else:
+        raise NoAnswer(f"answer of type {kind.__name__} is not a real number")
+    if type(result) not in (int, float, complex, Fraction):
+        raise NoAnswer(f"answer of type {kind.__name__} did not convert to a built-in number")
+    return result
+
+
+def decode(kind: str, text: str) -> object:
+    """Parent side: the plain value back, with no eval and no library types."""
+    if kind == "int":
+        return int(text)
+    if kind == "float":
+        return float(text)
+    if kind == "fraction":
+        num, den = text.split("/")
+        return Fraction(int(num), int(den))
+    if kind == "decimal":
+        return Decimal(text)
+    if kind == "bool":
+        return text == "True"
+    if kind == "str":
+        return text
+    raise ValueError(f"unknown answer kind {kind!r}")

@@ -1,0 +1,39 @@
+"""The few libc calls the sandbox needs that the os module does not offer."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+_libc.prctl.restype = ctypes.c_int
+_libc.syscall.restype = ctypes.c_long
+
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_SET_SECCOMP = 22
+PR_SET_NO_NEW_PRIVS = 38
+PR_GET_NO_NEW_PRIVS = 39
+SECCOMP_MODE_FILTER = 2
+
+
+def _check(result: int, what: str) -> int:
+    if result < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+    return result
+
+
+def prctl(option: int, arg2: int = 0, arg3: int = 0, what: str = "prctl") -> int:
+    return _check(_libc.prctl(option, arg2, arg3, 0, 0), what)
+
+
+def syscall(number: int, *args: object, what: str) -> int:
+    return _check(_libc.syscall(number, *args), what)
+
+
+def raw_syscall(number: int, *args: object) -> tuple[int, int]:
+    """(result, errno) without raising, for probing whether a feature exists."""
+    result = _libc.syscall(number, *args)
+    return result, (ctypes.get_errno() if result < 0 else 0)
