@@ -13,12 +13,18 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from decimal import Decimal
 from fractions import Fraction
 
 # Libraries whose numeric scalars we convert; a program's own classes are never trusted.
 TRUSTED_NUMERIC_MODULES = ("numpy", "sympy", "mpmath", "gmpy2", "fractions", "decimal", "builtins")
 MAX_INT_DIGITS = 4000  # below CPython's int->str limit of 4300 digits
+
+
+# Module globals shadow builtins: a program may rebind builtins.type, builtins.int or
+# builtins.isinstance before its answer is encoded here, in the same process.
+from builtins import bool, complex, dict, float, frozenset, getattr, int, isinstance, list, repr, set, str, tuple, type  # noqa: E402, A004
 
 
 class NoAnswer(Exception):
@@ -60,11 +66,20 @@ def _int_text(value: int) -> str:
     return str(value)
 
 
+def _is_library_type(kind: type) -> bool:
+    """A type really defined by a trusted library: a program can set ``__module__ = "numpy"``
+    on its own class, but cannot make that module's namespace hold it."""
+    module_name = getattr(kind, "__module__", None)
+    if not isinstance(module_name, str) or module_name.split(".")[0] not in TRUSTED_NUMERIC_MODULES:
+        return False
+    module = sys.modules.get(module_name)
+    return module is not None and getattr(module, getattr(kind, "__name__", ""), None) is kind
+
+
 def _convert_library_number(value: object) -> object:
     kind = type(value)
-    root = (getattr(kind, "__module__", "") or "").split(".")[0]
-    if root not in TRUSTED_NUMERIC_MODULES or not isinstance(value, numbers.Number):
-        raise NoAnswer(f"answer of type {kind.__name__} is not a plain value")
+    if not _is_library_type(kind) or not isinstance(value, numbers.Number):
+        raise NoAnswer(f"answer of type {getattr(kind, '__name__', '?')} is not a plain value")
     if isinstance(value, numbers.Integral):
         result: object = int(value)
     elif isinstance(value, numbers.Rational):

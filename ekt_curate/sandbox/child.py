@@ -4,8 +4,10 @@ Runs in a fresh fork of the zygote, so nothing it does persists. Order matters:
 1. new session/process group (the zygote kills the whole group), parent-death signal;
 2. fds: stdin from /dev/null, stdout/stderr/result pipes at 1/2/3, everything else closed;
 3. rlimits (CPU, address space relative to the current mapping, file size, fds, core 0);
-4. Landlock (needs its O_PATH roots, so before the fds close), then privileges dropped;
-5. no_new_privs + seccomp, last, because the filter forbids the calls above.
+4. Landlock's program domain (writes only in scratch, signals scoped), privileges dropped;
+5. the program's seccomp filter, last, because it forbids the calls above.
+The zygote already runs under its own Landlock domain and seccomp allowlist;
+these nest on top (see landlock.py and seccomp_filter.py).
 If any step fails the child reports ``sandbox_error`` naming the layer and exits
 without running the program: never run unprotected.
 """
@@ -34,8 +36,8 @@ class Confinement:
     def __init__(self, *, limits: Any, landlock: Any, seccomp: Any, uid: int | None, gid: int | None,
                  devnull_fd: int, zygote_pid: int):
         self.limits = limits
-        self.landlock = landlock      # LandlockPlan or None (layer off)
-        self.seccomp = seccomp        # CompiledFilter or None (layer off)
+        self.landlock = landlock      # LandlockLayers or None (layer off)
+        self.seccomp = seccomp        # the program filter (LoadableFilter) or None (layer off)
         self.uid = uid                # None: not root, or layer off
         self.gid = gid
         self.devnull_fd = devnull_fd
@@ -65,7 +67,7 @@ def child_main(conf: Confinement, scratch: str, pipes: tuple[int, int, int], cod
         if conf.landlock is not None:
             layer = "landlock"
             scratch_fd = os.open(scratch, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-            conf.landlock.restrict(scratch_fd)
+            conf.landlock.restrict_child(scratch_fd)
         layer = "file descriptors"
         os.closerange(RESULT_FD + 1, 1 << 20)
         if conf.uid is not None:

@@ -114,7 +114,7 @@ class Sandbox:
         self.depth = depth
         self._workers: list[_Worker] = []
         self._scratch_root: str | None = None
-        self._seccomp_bpf = ""
+        self._seccomp: dict[str, str] = {}
         self._next_id = 0
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -128,7 +128,7 @@ class Sandbox:
     def start(self) -> None:
         if self._workers:
             return
-        self._seccomp_bpf = self._compile_seccomp()
+        self._seccomp = self._compile_seccomp()
         # tmpfs when there is one: creating and removing a directory per program costs
         # ~10 us there and ~95 us on a disk file system.
         shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
@@ -229,7 +229,7 @@ class Sandbox:
 
     def _drain(self) -> None:
         for worker in self._workers:
-            while worker.in_flight:
+            while worker.in_flight and worker.proc.stdout and not worker.proc.stdout.closed:
                 lines = worker.read_lines()
                 if lines is None:
                     break
@@ -247,20 +247,21 @@ class Sandbox:
         worker = _Worker(index, proc, errors)
         config = {"policy": self.policy.to_dict(), "worker": index, "scratch_root": self._scratch_root,
                   "prelude": self.prelude, "answer": self.answer, "parent_pid": os.getpid(),
-                  "seccomp_bpf": self._seccomp_bpf, "prelude_imports": _imports_of(self.prelude)}
+                  "prelude_imports": _imports_of(self.prelude), **self._seccomp}
         data = json.dumps(config).encode()
         assert proc.stdin is not None
         proc.stdin.write(len(data).to_bytes(4, "big") + data)
         proc.stdin.flush()
         return worker
 
-    def _compile_seccomp(self) -> str:
+    def _compile_seccomp(self) -> dict[str, str]:
         if not self.policy.layers.seccomp:
-            return ""
+            return {}
         try:
-            from ekt_curate.sandbox.seccomp_filter import build_filter
+            from ekt_curate.sandbox.seccomp_filter import program_filter, supervisor_filter
 
-            return build_filter(self.policy.allow.threads).hex()
+            return {"seccomp_supervisor": supervisor_filter().hex(),
+                    "seccomp_program": program_filter(self.policy.allow.threads).hex()}
         except Exception as exc:  # ImportError, OSError from ctypes, libseccomp errors
             raise LayerUnavailable(
                 f"seccomp layer unavailable (libseccomp through pyseccomp): {exc}; "
@@ -284,9 +285,13 @@ class Sandbox:
         reason = dead.stderr_text().splitlines()[-1:] or [f"exit status {dead.proc.wait()}"]
         for job_id in dead.in_flight:
             results[job_id] = Result.failure(Status.SANDBOX_ERROR, f"sandbox zygote died: {reason[0]}")
+        slot = self._workers.index(dead)
+        del self._workers[slot]
         self._stop(dead)
+        if self._scratch_root:
+            shutil.rmtree(os.path.join(self._scratch_root, f"w{dead.index}-{dead.pid}"), ignore_errors=True)
         fresh = self._handshake(self._spawn(dead.index))
-        self._workers[self._workers.index(dead)] = fresh
+        self._workers.insert(slot, fresh)
         return fresh
 
     @staticmethod

@@ -7,8 +7,7 @@ running kernel's ABI knows, so anything not granted below is denied:
 - network (ABI 4+): TCP bind/connect, with no rule, so always denied;
 - scopes (ABI 6+): signals and abstract unix sockets outside the child's own
   domain, so a child cannot signal its zygote, its siblings or the host.
-The zygote opens the read-only roots once (O_PATH); each child builds its own
-ruleset from those descriptors plus its scratch dir, then restricts itself.
+See LandlockLayers for how the zygote's domain and each child's nest.
 """
 
 from __future__ import annotations
@@ -62,47 +61,76 @@ def handled_fs(abi: int) -> int:
     return rights
 
 
-class LandlockPlan:
-    """Prepared in the zygote: ABI, handled rights and open read-only roots."""
+def _create_ruleset(attr: _RulesetAttr, size: int) -> int:
+    return syscall(SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0),
+                   what="landlock_create_ruleset")
 
-    def __init__(self, read_paths: list[str]):
+
+def _restrict(attr: _RulesetAttr, size: int, rules: list[tuple[int, int]]) -> None:
+    ruleset = _create_ruleset(attr, size)
+    try:
+        for fd, rights in rules:
+            rule = _PathBeneathAttr(rights, fd)
+            syscall(SYS_ADD_RULE, ruleset, RULE_PATH_BENEATH, ctypes.byref(rule), ctypes.c_uint32(0),
+                    what="landlock_add_rule")
+        syscall(SYS_RESTRICT_SELF, ruleset, ctypes.c_uint32(0), what="landlock_restrict_self")
+    finally:
+        os.close(ruleset)
+
+
+class LandlockLayers:
+    """Two nested Landlock domains.
+
+    The zygote's domain handles every right: it may read the interpreter's roots and
+    read/write beneath its own scratch area, nothing else. Each child then adds a
+    thin domain that handles only the write-type rights plus the scopes, with one
+    rule: its own scratch directory. Reads stay governed by the zygote's domain, so
+    a child pays three syscalls instead of a rule per root; signals and abstract
+    sockets are scoped to the child's own domain, so it cannot reach its zygote.
+    """
+
+    def __init__(self) -> None:
         self.abi = abi_version()
         if self.abi < 1:
             raise OSError("Landlock is not available (kernel without CONFIG_SECURITY_LANDLOCK, or disabled at boot)")
         fs = handled_fs(self.abi)
-        net = (NET_BIND_TCP | NET_CONNECT_TCP) if self.abi >= 4 else 0
-        scoped = (SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL) if self.abi >= 6 else 0
-        self.attr = _RulesetAttr(fs, net, scoped)
-        self.attr_size = 8 if self.abi < 4 else (16 if self.abi < 6 else 24)
+        self.net = (NET_BIND_TCP | NET_CONNECT_TCP) if self.abi >= 4 else 0
+        self.scoped = (SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL) if self.abi >= 6 else 0
+        self.size = 8 if self.abi < 4 else (16 if self.abi < 6 else 24)
+        self.fs = fs
         self.scratch_rights = SCRATCH_RIGHTS & fs
-        self.roots: list[tuple[int, int]] = []  # (fd, allowed rights)
-        self.read_paths: list[str] = []
-        for path in read_paths:
-            try:
-                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-            except OSError:
-                continue  # a path that does not exist grants nothing
-            rights = READ_RIGHTS if os.path.isdir(path) else FS_READ_FILE
-            self.roots.append((fd, rights & fs))
-            self.read_paths.append(path)
+        write_rights = fs & ~(FS_READ_FILE | FS_READ_DIR | FS_EXECUTE)
+        self.child_attr = _RulesetAttr(write_rights, self.net, self.scoped)
+        self.read_roots: list[str] = []
+
+    def restrict_zygote(self, read_paths: list[str], scratch_area: str) -> None:
+        rules, fds = [], []
+        try:
+            for path in read_paths:
+                try:
+                    fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+                except OSError:
+                    continue  # a path that does not exist grants nothing
+                fds.append(fd)
+                rules.append((fd, (READ_RIGHTS if os.path.isdir(path) else FS_READ_FILE) & self.fs))
+                self.read_roots.append(path)
+            fd = os.open(scratch_area, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+            fds.append(fd)
+            rules.append((fd, self.scratch_rights))
+            _restrict(_RulesetAttr(self.fs, self.net, self.scoped), self.size, rules)
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def restrict_child(self, scratch_fd: int) -> None:
+        """In the child: writes only beneath its scratch dir; signals/sockets scoped."""
+        _restrict(self.child_attr, self.size, [(scratch_fd, self.scratch_rights & self.child_attr.handled_access_fs)])
 
     def describe(self) -> str:
-        parts = [f"ABI {self.abi}", f"{len(self.roots)} read-only roots", "writes only in scratch"]
-        if self.attr.handled_access_net:
+        parts = [f"ABI {self.abi}", f"reads beneath {len(self.read_roots)} interpreter roots",
+                 "writes only in the program's scratch dir"]
+        if self.net:
             parts.append("no TCP")
-        if self.attr.scoped:
-            parts.append("signals and abstract sockets scoped")
+        if self.scoped:
+            parts.append("signals and abstract sockets scoped to the program")
         return ", ".join(parts)
-
-    def restrict(self, scratch_fd: int) -> None:
-        """In the child: build the ruleset and restrict this process. Raises on any failure."""
-        ruleset = syscall(SYS_CREATE_RULESET, ctypes.byref(self.attr), ctypes.c_size_t(self.attr_size),
-                          ctypes.c_uint32(0), what="landlock_create_ruleset")
-        try:
-            for fd, rights in [*self.roots, (scratch_fd, self.scratch_rights)]:
-                rule = _PathBeneathAttr(rights, fd)
-                syscall(SYS_ADD_RULE, ruleset, RULE_PATH_BENEATH, ctypes.byref(rule), ctypes.c_uint32(0),
-                        what="landlock_add_rule")
-            syscall(SYS_RESTRICT_SELF, ruleset, ctypes.c_uint32(0), what="landlock_restrict_self")
-        finally:
-            os.close(ruleset)

@@ -159,7 +159,7 @@ def _check_type(source: str, key: str, value: Any, declared: Any) -> Any:
     elif declared == "str":
         ok = isinstance(value, str)
     elif declared.startswith("tuple[str"):
-        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        ok = isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
         value = tuple(value) if ok else value
     else:  # pragma: no cover - a new field type without a checker is a programming error
         raise AssertionError(f"no type check for {declared}")

@@ -1,17 +1,24 @@
-"""The seccomp-BPF syscall allowlist, compiled once in the zygote and loaded in each child.
+"""Seccomp-BPF in two stacked filters: the zygote's allowlist, then each program's cut.
 
-Default action is EPERM, so a denied call surfaces in the program as an
-ordinary ``PermissionError`` rather than a crash. Calls from a foreign
-architecture (the 32-bit int 0x80 ABI) kill the process (libseccomp's default
-bad-arch action). Only the calls a single-threaded CPython needs to compute,
-allocate, read its libraries and write in scratch are allowed; in particular
-there is no socket, no execve, no fork/vfork/process clone, no ptrace, no
-setuid, no mount/namespace call. Arguments are checked where it matters:
+Filters stack and every syscall must pass all of them, so a child runs under
+the intersection. The zygote loads ``supervisor_filter`` once: an allowlist of
+what a single-threaded CPython needs to compute, allocate, read its libraries
+and write in scratch (``PROGRAM_SYSCALLS``), plus the few calls the zygote needs
+to fork and confine children (``SUPERVISOR_ONLY``). Each child, after confining
+itself, loads ``program_filter``: it takes ``SUPERVISOR_ONLY`` away again, with
+argument checks where a call is partly allowed:
 - kill only with pid 0 (the caller's own process group);
 - prlimit64 only to read (new_limit == NULL), so limits cannot be raised;
-- clone only with CLONE_THREAD, and only if the policy allows threads;
-- clone3 answers ENOSYS so glibc falls back to clone, where flags are visible.
-Which files may be opened is Landlock's job (seccomp cannot see paths).
+- clone only with CLONE_THREAD, and only if the policy allows threads.
+The second filter is short, so loading it costs a child little: the kernel
+JIT-compiles and caches every filter it is handed. Denied calls answer EPERM,
+so a program sees an ordinary ``PermissionError``; calls through a foreign
+ABI (32-bit int 0x80) kill the process (libseccomp's bad-arch action); clone3
+answers ENOSYS so glibc falls back to clone, whose flags a filter can see.
+There is no socket, execve, ptrace, mount, namespace or setuid call for a
+program. Which files may be opened is Landlock's job: seccomp cannot see paths.
+Both programs are compiled by the executor (libseccomp maps ~80 regions that
+would make every fork of the zygote dearer) and handed over as bytes.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from ekt_curate.sandbox.linux import PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOM
 
 CLONE_THREAD = 0x00010000
 
-ALLOWED = (
+PROGRAM_SYSCALLS = (
     # memory
     "brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "mincore", "msync", "membarrier",
     # files and descriptors (paths are Landlock's business)
@@ -40,38 +47,31 @@ ALLOWED = (
     "eventfd2", "nanosleep", "clock_nanosleep", "clock_gettime", "clock_getres", "gettimeofday", "time",
     "alarm", "setitimer", "getitimer", "timer_create", "timer_settime", "timer_gettime",
     "timer_getoverrun", "timer_delete", "sched_yield", "sched_getaffinity", "getcpu",
-    # signals (to itself: kill is allowed below only for its own process group)
+    # signals to itself (kill is cut to its own process group by program_filter)
     "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigpending", "rt_sigsuspend",
     "rt_sigtimedwait", "sigaltstack",
     # identity and accounting (read-only)
     "getpid", "gettid", "getppid", "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid",
     "getgroups", "getpgrp", "getpgid", "getsid", "uname", "getrlimit", "getrusage", "sysinfo", "times",
     "getrandom", "capget", "wait4", "waitid",
-    # threads runtime (the process's own; new threads need the policy's clone rule)
+    # the process's own threads runtime (new threads need clone, see program_filter)
     "futex", "set_robust_list", "get_robust_list", "set_tid_address", "rseq", "arch_prctl",
     "exit", "exit_group",
 )
 
+# What the zygote needs beyond a program: fork children, confine them, watch and reap them.
+SUPERVISOR_ONLY = (
+    "clone", "kill", "prlimit64", "setrlimit", "setsid", "prctl", "pidfd_open",
+    "setgroups", "setresuid", "setresgid", "chown", "fchown", "fchownat", "lchown",
+    "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self",
+)
 
-def build_filter(allow_threads: bool) -> bytes:
-    """Compile the allowlist to a BPF program (bytes of struct sock_filter)."""
-    import pyseccomp as sc  # imported here so a missing libseccomp is reported as the layer failing
 
-    flt = sc.SyscallFilter(defaction=sc.ERRNO(errno.EPERM))
-    for name in ALLOWED:
-        try:
-            flt.add_rule(sc.ALLOW, name)
-        except (ValueError, RuntimeError, OSError):
-            continue  # not a syscall on this architecture (e.g. `open` on arm64)
-    flt.add_rule(sc.ALLOW, "kill", sc.Arg(0, sc.MASKED_EQ, 0xFFFFFFFF, 0))
-    flt.add_rule(sc.ALLOW, "prlimit64", sc.Arg(2, sc.EQ, 0))
-    if allow_threads:
-        flt.add_rule(sc.ALLOW, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, CLONE_THREAD))
-    flt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
+def _export(flt: object) -> bytes:
     read_fd, write_fd = os.pipe()
     try:
         with os.fdopen(write_fd, "wb", closefd=True) as sink:
-            flt.export_bpf(sink)
+            flt.export_bpf(sink)  # type: ignore[attr-defined]
         program = b""
         while chunk := os.read(read_fd, 65536):
             program += chunk
@@ -82,24 +82,58 @@ def build_filter(allow_threads: bool) -> bytes:
     return program
 
 
+def _add(flt: object, action: object, name: str, *args: object) -> None:
+    try:
+        flt.add_rule(action, name, *args)  # type: ignore[attr-defined]
+    except (ValueError, RuntimeError, OSError):
+        pass  # not a syscall on this architecture (e.g. `open` on arm64)
+
+
+def supervisor_filter() -> bytes:
+    import pyseccomp as sc  # here, so a missing libseccomp is reported as the layer failing
+
+    flt = sc.SyscallFilter(defaction=sc.ERRNO(errno.EPERM))
+    for name in (*PROGRAM_SYSCALLS, *SUPERVISOR_ONLY):
+        _add(flt, sc.ALLOW, name)
+    _add(flt, sc.ERRNO(errno.ENOSYS), "clone3")
+    return _export(flt)
+
+
+def program_filter(allow_threads: bool) -> bytes:
+    import pyseccomp as sc
+
+    flt = sc.SyscallFilter(defaction=sc.ALLOW)  # stacked on supervisor_filter's allowlist
+    deny = sc.ERRNO(errno.EPERM)
+    for name in SUPERVISOR_ONLY:
+        if name not in ("kill", "prlimit64", "clone"):
+            _add(flt, deny, name)
+    _add(flt, deny, "kill", sc.Arg(0, sc.NE, 0))
+    _add(flt, deny, "prlimit64", sc.Arg(2, sc.NE, 0))
+    if allow_threads:
+        _add(flt, deny, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))
+    else:
+        _add(flt, deny, "clone")
+    return _export(flt)
+
+
 class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-class CompiledFilter:
-    """A BPF program kept in the zygote's memory, loaded by each child with one prctl."""
+class LoadableFilter:
+    """A BPF program kept in memory and installed with one prctl."""
 
-    def __init__(self, program: bytes, allow_threads: bool):
-        self.allow_threads = allow_threads
+    def __init__(self, program: bytes):
         self._buffer = ctypes.create_string_buffer(program, len(program))
         self._fprog = _SockFprog(len(program) // 8, ctypes.cast(self._buffer, ctypes.c_void_p))
         self.instructions = len(program) // 8
 
-    def describe(self) -> str:
-        threads = "threads allowed" if self.allow_threads else "no threads"
-        return f"{len(ALLOWED)} allowed syscalls, {self.instructions} BPF instructions, {threads}, default EPERM"
-
     def load(self) -> None:
-        """In the child: no_new_privs, then install the filter. Raises on failure."""
         prctl(PR_SET_NO_NEW_PRIVS, 1, what="prctl(PR_SET_NO_NEW_PRIVS)")
         prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(self._fprog), what="prctl(PR_SET_SECCOMP)")
+
+
+def describe(supervisor: LoadableFilter, program: LoadableFilter, allow_threads: bool) -> str:
+    threads = "threads allowed" if allow_threads else "no threads"
+    return (f"{len(PROGRAM_SYSCALLS)} syscalls allowed to programs, default EPERM, {threads}; "
+            f"zygote filter {supervisor.instructions} + program filter {program.instructions} BPF instructions")

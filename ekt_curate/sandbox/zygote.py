@@ -26,24 +26,30 @@ import time
 from typing import Any
 
 from ekt_curate.sandbox.child import READY_MARK, Confinement, child_main
+from ekt_curate.sandbox.landlock import LandlockLayers
+from ekt_curate.sandbox.seccomp_filter import LoadableFilter, describe
 from ekt_curate.sandbox.linux import PR_SET_PDEATHSIG, prctl
 
 MAX_RESULT_BYTES = 64 * 1024     # the child's whole report; more is tampering
 TAIL_BYTES = 4096                # stdout/stderr kept for the answer and for diagnostics
 CHILD_STATUSES = {"ok", "syntax_error", "runtime_error", "memory_limit", "output_limit", "no_answer"}
 ANSWER_KINDS = {"int", "float", "fraction", "decimal", "bool", "str"}
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 SYSTEM_LIBRARY_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib")
+# Each probe is harmless if it succeeds; success means a layer is not doing its job.
 CANARY = """
 import os
 report = []
-try:  # harmless where allowed; the allowlist has no sched_setaffinity
-    os.sched_setaffinity(0, os.sched_getaffinity(0)); report.append("seccomp-open")
-except OSError:
-    pass
-try:
-    os.close(os.open("/proc/self/status", os.O_RDONLY)); report.append("proc-readable")
-except OSError:
-    pass
+def probe(label, action):
+    try:
+        action()
+        report.append(label)
+    except OSError:
+        pass
+probe("affinity-set", lambda: os.sched_setaffinity(0, os.sched_getaffinity(0)))
+probe("signalled-self", lambda: os.kill(os.getpid(), 0))
+probe("proc-readable", lambda: os.close(os.open("/proc/self/status", os.O_RDONLY)))
+probe("wrote-outside-scratch", lambda: os.rmdir(os.mkdir("../canary-probe") or "../canary-probe"))
 report.append(f"uid={os.getuid()}")
 answer = " ".join(report)
 """
@@ -84,18 +90,23 @@ class Zygote:
     def __init__(self, config: dict[str, Any]):
         self.policy = _Section({k: _Section(v) if isinstance(v, dict) else v for k, v in config["policy"].items()})
         self.worker = int(config["worker"])
-        self.scratch_root = config["scratch_root"]
         self.default_answer = config.get("answer", "auto")
-        self.seccomp_bpf = config.get("seccomp_bpf", "")
         self.jobs_done = 0
         self.preloaded_dirs = self._preload(config.get("prelude_imports", []))
         self.prelude_cache: dict[str, Any] = {}
         self.prelude = self._compile_prelude(config.get("prelude"))
         self.devnull = os.open(os.devnull, os.O_RDONLY)
+        self.statm = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)  # read by fd: Landlock hides /proc
+        # One scratch area per zygote, so no child can see another worker's files; named by
+        # pid too, so a replacement never inherits what a dead predecessor's child left.
+        self.scratch_area = os.path.join(config["scratch_root"], f"w{self.worker}-{os.getpid()}")
+        os.mkdir(self.scratch_area, 0o711)
         self.layers: dict[str, str] = {}
-        self.confinement = Confinement(
-            limits=self.policy.limits, landlock=self._landlock(), seccomp=self._seccomp(),
-            devnull_fd=self.devnull, zygote_pid=os.getpid(), **self._identity())
+        identity = self._identity()
+        landlock = self._confine_landlock()
+        seccomp = self._confine_seccomp(config)
+        self.confinement = Confinement(limits=self.policy.limits, landlock=landlock, seccomp=seccomp,
+                                       devnull_fd=self.devnull, zygote_pid=os.getpid(), **identity)
 
     # -- set-up -------------------------------------------------------------------------------
     def _preload(self, config_imports: list[str]) -> list[str]:
@@ -135,34 +146,36 @@ class Zygote:
             self.prelude_cache[prelude] = compile(prelude, "<prelude>", "exec", dont_inherit=True)
         return self.prelude_cache[prelude]
 
-    def _landlock(self) -> Any:
+    def _confine_landlock(self) -> Any:
+        """Restrict the zygote itself; each child nests a thin domain of its own (landlock.py)."""
         if not self.policy.layers.landlock:
             self.layers["landlock"] = "off (policy)"
             return None
-        from ekt_curate.sandbox.landlock import LandlockPlan
-
         stdlib = [sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib")]
         dynload = os.path.dirname(getattr(sys.modules.get("_ctypes"), "__file__", "") or stdlib[0])
         candidates = [*stdlib, dynload, *SYSTEM_LIBRARY_DIRS, *self.preloaded_dirs, *self.policy.allow.read_paths]
         roots = _outermost([os.path.realpath(path) for path in candidates if os.path.exists(path)])
         try:
-            plan = LandlockPlan(roots)
+            layers = LandlockLayers()
+            layers.restrict_zygote(roots, self.scratch_area)
         except OSError as exc:
             raise RuntimeError(f"landlock layer unavailable: {exc}") from exc
-        self.layers["landlock"] = plan.describe()
-        return plan
+        self.layers["landlock"] = layers.describe()
+        return layers
 
-    def _seccomp(self) -> Any:
+    def _confine_seccomp(self, config: dict[str, Any]) -> Any:
+        """Load the supervisor allowlist here; children stack the program filter on it."""
         if not self.policy.layers.seccomp:
             self.layers["seccomp"] = "off (policy)"
             return None
-        from ekt_curate.sandbox.seccomp_filter import CompiledFilter
-
-        # Compiled by the executor: libseccomp's loader maps ~80 extra regions, and
-        # every mapping in the zygote makes each fork and exit dearer.
-        compiled = CompiledFilter(bytes.fromhex(self.seccomp_bpf), self.policy.allow.threads)
-        self.layers["seccomp"] = compiled.describe()
-        return compiled
+        supervisor = LoadableFilter(bytes.fromhex(config["seccomp_supervisor"]))
+        program = LoadableFilter(bytes.fromhex(config["seccomp_program"]))
+        try:
+            supervisor.load()
+        except OSError as exc:
+            raise RuntimeError(f"seccomp layer unavailable: {exc}") from exc
+        self.layers["seccomp"] = describe(supervisor, program, self.policy.allow.threads)
+        return program
 
     def _identity(self) -> dict[str, int | None]:
         if os.geteuid() != 0:
@@ -181,12 +194,21 @@ class Zygote:
         if result["status"] != "ok":
             raise RuntimeError(f"sandbox self-test failed: {result['status']}: {result.get('detail', '')}")
         report = (result.get("answer") or ["", ""])[1].split()
-        if self.confinement.seccomp is not None and "seccomp-open" in report:
-            raise RuntimeError("seccomp layer did not hold: the canary called sched_setaffinity")
-        if self.confinement.landlock is not None and "proc-readable" in report:
-            raise RuntimeError("landlock layer did not hold: the canary read /proc")
+        failures = []
+        if self.confinement.seccomp is not None:
+            if "affinity-set" in report:
+                failures.append("seccomp (zygote allowlist): the canary called sched_setaffinity")
+            if "signalled-self" in report:
+                failures.append("seccomp (program filter): the canary signalled outside its process group")
+        if self.confinement.landlock is not None:
+            if "proc-readable" in report:
+                failures.append("landlock (zygote domain): the canary read /proc")
+            if "wrote-outside-scratch" in report:
+                failures.append("landlock (program domain): the canary wrote outside its scratch dir")
         if self.confinement.uid is not None and f"uid={self.confinement.uid}" not in report:
-            raise RuntimeError(f"drop_privileges layer did not hold: canary reported {report}")
+            failures.append(f"drop_privileges: the canary reported {report}")
+        if failures:
+            raise RuntimeError("a sandbox layer did not hold: " + "; ".join(failures))
         self.jobs_done = 0
 
     # -- one job ------------------------------------------------------------------------------
@@ -194,13 +216,13 @@ class Zygote:
         limits = self.policy.limits
         answer_mode = job.get("answer") or self.default_answer
         prelude = self._compile_prelude(job["prelude"]) if "prelude" in job else self.prelude
-        scratch = os.path.join(self.scratch_root, f"w{self.worker}-{self.jobs_done}")
+        scratch = os.path.join(self.scratch_area, str(self.jobs_done))
         self.jobs_done += 1
         os.mkdir(scratch, 0o700)
         if self.confinement.uid is not None:
             os.chown(scratch, self.confinement.uid, self.confinement.gid)
         pipes = [os.pipe2(os.O_CLOEXEC) for _ in range(3)]
-        address_space = _address_space()
+        address_space = int(os.pread(self.statm, 64, 0).split()[0]) * PAGE_SIZE
         started = time.monotonic()
         pid = os.fork()
         if pid == 0:  # child
@@ -406,11 +428,6 @@ def _outermost(paths: list[str]) -> list[str]:
         if not any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in kept):
             kept.append(path)
     return kept
-
-
-def _address_space() -> int:
-    with open("/proc/self/statm", "rb") as statm:
-        return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def _remove_tree(path: str) -> None:

@@ -1,0 +1,73 @@
+"""Leaks, recovery from a dead zygote, and the sandbox's import footprint."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from ekt_curate.sandbox import Sandbox, Status
+from tests.sandbox.conftest import fast_policy, sandbox_processes
+
+
+def _open_fds(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+@pytest.mark.slow
+def test_no_leaks_after_2000_runs():
+    programs = ["answer = 1\n", "open('f', 'w').write('x' * 100)\nanswer = 2\n", "1 / 0\n", "print('x' * 5000)\n",
+                "x = (\n", "import os\nos._exit(3)\n", "import os\nos.kill(0, 9)\n", "answer = [1]\n"]
+    with Sandbox(fast_policy(), workers=2) as box:
+        box.run("answer = 0\n")
+        baseline = {pid: _open_fds(pid) for pid in box.zygote_pids}
+        scratch = box._scratch_root
+        statuses = {result.status for result in box.map(programs[i % len(programs)] for i in range(2000))}
+        assert {Status.OK, Status.RUNTIME_ERROR, Status.SYNTAX_ERROR, Status.NO_ANSWER, Status.KILLED} <= statuses
+        assert {pid: _open_fds(pid) for pid in box.zygote_pids} == baseline
+        assert sandbox_processes(box) == []
+        # every job's scratch dir was removed; only the per-worker areas remain
+        areas = sorted(os.listdir(scratch))
+        assert areas == sorted(f"w{i}-{pid}" for i, pid in enumerate(box.zygote_pids))
+        assert all(os.listdir(os.path.join(scratch, area)) == [] for area in areas)
+    assert not os.path.exists(scratch)
+
+
+def test_a_dead_zygote_is_replaced_and_its_jobs_fail_cleanly():
+    with Sandbox(fast_policy(), workers=1) as box:
+        first = box.zygote_pids[0]
+        results = box.map(["import time\ntime.sleep(1.5)\nanswer = 1\n", "answer = 2\n"])
+        os.kill(first, signal.SIGKILL)
+        statuses = [r.status for r in results]
+        assert statuses == [Status.SANDBOX_ERROR, Status.SANDBOX_ERROR]
+        assert box.zygote_pids[0] != first
+        assert box.run("answer = 3\n").answer == 3
+
+
+def test_importing_the_sandbox_pulls_in_no_ml_stack():
+    code = ("import sys, ekt_curate.sandbox as s\n"
+            "from ekt_curate.sandbox import Sandbox, load_policy\n"
+            "heavy = [m for m in ('torch', 'transformers', 'trl', 'datasets', 'numpy', 'datasketch') if m in sys.modules]\n"
+            "print(','.join(heavy))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
+
+
+def test_threads_policy_allows_threads_but_bounds_them():
+    pytest.importorskip("numpy")
+    with Sandbox(fast_policy("scientific", threads=4), workers=1) as box:
+        ok = box.run("import threading\nout = []\nts = [threading.Thread(target=out.append, args=(i,)) for i in range(3)]\n"
+                     "[t.start() for t in ts]\n[t.join() for t in ts]\nanswer = sum(out)\n")
+        assert ok.status is Status.OK and ok.answer == 3
+        bomb = box.run("import threading, time\nwhile True:\n"
+                       "    threading.Thread(target=time.sleep, args=(5,), daemon=True).start()\n")
+        assert bomb.status is Status.RUNTIME_ERROR and bomb.exc_type == "RuntimeError"
+        fork = box.run("import os\nos.fork()\n")
+        assert fork.status is Status.RUNTIME_ERROR and fork.exc_type == "PermissionError"
+        numeric = box.run("import numpy as np\nanswer = np.arange(5).sum()\n")
+        assert numeric.status is Status.OK and numeric.answer == 10 and type(numeric.answer) is int
+        sym = box.run("from sympy import Rational\nanswer = Rational(3, 4) * 2\n")
+        assert sym.status is Status.OK and str(sym.answer) == "3/2"

@@ -1,0 +1,27 @@
+import pytest
+
+from ekt_curate.sandbox import extract_program
+
+
+@pytest.mark.parametrize(
+    ("text", "program"),
+    [
+        ("answer = 1\n", "answer = 1\n"),
+        ("```python\nanswer = 2\n```\n", "answer = 2\n"),
+        ("Here you go:\n```py\nx = 3\n```\nThe answer is 3.", "x = 3\n"),
+        ("```\nanswer = 4\n```", "answer = 4\n"),
+        # a completion cut at max_new_tokens: the fence never closes
+        ("```python\ndef solution():\n    return 5", "def solution():\n    return 5"),
+        # the first Python block wins over an output block shown before it
+        ("```text\n42\n```\n```python\nanswer = 42\n```\n", "answer = 42\n"),
+        ("~~~python\nanswer = 6\n~~~\n", "answer = 6\n"),
+        ("```python\r\nanswer = 7\r\n```\r\n", "answer = 7\n"),
+        ("  ```python\n    answer = 8\n  ```\n", "    answer = 8\n"),
+    ],
+)
+def test_extract_program(text: str, program: str):
+    assert extract_program(text) == program
+
+
+def test_non_python_block_is_used_when_it_is_the_only_one():
+    assert extract_program("```bash\necho hi\n```") == "echo hi\n"
