@@ -1,0 +1,144 @@
+"""The ``ekt-curate`` command line: parse arguments, call a stage, turn errors into one line.
+
+Kept thin and light: stages (and through them rich, the sandbox, ML libraries) are
+imported only once a command runs, so ``ekt-curate verify --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ekt_curate import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SANDBOX, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+EPILOG = """exit codes: 0 done; 1 done, but --strict and some input lines were rejected;
+2 bad input or configuration; 3 the sandbox cannot run here (a layer is missing); 130 interrupted."""
+
+
+def _verify_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "verify", help="run every sample's program in the sandbox and check its answer against gold",
+        description="Run each sample's program in the hardened sandbox and compare its answer with the gold "
+                    "answer. Input: JSON Lines with task_id, completion (or code) and gold; other fields are "
+                    "carried through. Output: each record plus a 'verdict', in input order.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("input", type=Path, help="samples.jsonl")
+    p.add_argument("-o", "--output", type=Path,
+                   help="where to write (default: INPUT_STEM.verified.jsonl next to the input); rejected "
+                        "lines go to OUTPUT_STEM.rejects.jsonl")
+    p.add_argument("--problems", metavar="SOURCE",
+                   help="gold answers for records without 'gold', by task_id: gsm8k:train, gsm8k:test "
+                        "(shipped) or a JSONL file with task_id and gold")
+    p.add_argument("--answer", default="auto", metavar="MODE",
+                   help="how a program gives its answer: auto (solution(), else answer/ans/result, else the "
+                        "last printed line), solution, stdout, or var:NAME (default: auto)")
+    p.add_argument("--prelude", type=Path, metavar="FILE",
+                   help="Python run before every program (imports, helpers your prompt format promises); "
+                        "its imports are preloaded once")
+    p.add_argument("--rel-tol", type=float, default=1e-4,
+                   help="relative tolerance for non-integral numbers (default: 1e-4)")
+    p.add_argument("--policy", default="default", metavar="NAME|PATH",
+                   help="sandbox policy: default, strict, scientific, or a .toml file (default: default)")
+    p.add_argument("--workers", type=int, metavar="N", help="sandbox workers (default: all cores)")
+    p.add_argument("--shard", metavar="I/N",
+                   help="verify only lines with (line - 1) %% N == I (I from 0), e.g. one Slurm array task; "
+                        "join the outputs with 'ekt-curate merge'")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="continue an interrupted run's output")
+    again.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.add_argument("--strict", action="store_true", help="exit 1 if any input line was rejected")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    p.set_defaults(handler=_run_verify)
+
+
+def _merge_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("merge", help="join 'verify --shard' outputs back into one file, in input order",
+                       description="Join the outputs of 'ekt-curate verify --shard I/N' (and their rejects "
+                                   "files) into one file in input order, identical to an unsharded run.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("shards", type=Path, nargs="+", help="the shard outputs")
+    p.add_argument("-o", "--output", type=Path, required=True, help="the merged file")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.set_defaults(handler=_run_merge)
+
+
+def _demo_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="run the pipeline on shipped GSM8K problems, with no model needed",
+                       description="Write teacher-style samples for GSM8K train problems (programs built from "
+                                   "the dataset's calculator annotations, with realistic failures), then "
+                                   "verify them. Shows every stage that exists, offline, in seconds.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--problems", type=int, default=200, metavar="N", help="GSM8K train problems (default: 200)")
+    p.add_argument("-n", "--samples", type=int, default=4, metavar="K", help="samples per problem (default: 4)")
+    p.add_argument("--out", type=Path, default=Path("datasets_out/demo"), help="working directory")
+    p.add_argument("--workers", type=int, metavar="N", help="sandbox workers (default: all cores)")
+    p.set_defaults(handler=_run_demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ekt-curate",
+        description="Turn a teacher model's programs into verified training data for a student "
+                    "(explicit knowledge transfer).")
+    parser.add_argument("--version", action="version", version=f"ekt-curate {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    for add in (_verify_parser, _merge_parser, _demo_parser):
+        add(sub)
+    return parser
+
+
+def _run_verify(args: argparse.Namespace) -> int:
+    from ekt_curate.report import ProgressFactory, print_verify_summary
+    from ekt_curate.stages.verify import VerifyConfig, parse_shard, run_verify
+
+    config = VerifyConfig(
+        input=args.input, output=args.output, problems=args.problems, answer=args.answer, prelude=args.prelude,
+        rel_tol=args.rel_tol, policy=args.policy, workers=args.workers, resume=args.resume,
+        overwrite=args.overwrite, shard=parse_shard(args.shard) if args.shard else None)
+    progress = ProgressFactory("verify", enabled=not args.quiet)
+    try:
+        summary = run_verify(config, progress)
+    finally:
+        progress.close()
+    print_verify_summary(summary)
+    return EXIT_FAILED if args.strict and summary.rejected else EXIT_OK
+
+
+def _run_merge(args: argparse.Namespace) -> int:
+    from ekt_curate.stages.merge import run_merge
+
+    samples, rejects = run_merge(args.shards, args.output, overwrite=args.overwrite)
+    print(f"merged {len(args.shards)} shards: {samples:,} samples into {args.output}"
+          + (f", {rejects:,} rejected lines beside it" if rejects else ""))
+    return EXIT_OK
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from ekt_curate.stages.demo import run_demo
+
+    return run_demo(args.out, problems=args.problems, samples=args.samples, workers=args.workers)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from ekt_curate.errors import EktError
+    from ekt_curate.sandbox.errors import LayerUnavailable, SandboxError
+
+    try:
+        return args.handler(args)
+    except EktError as exc:
+        print(f"ekt-curate: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except LayerUnavailable as exc:
+        print(f"ekt-curate: error: {exc}", file=sys.stderr)
+        return EXIT_SANDBOX
+    except SandboxError as exc:  # PolicyError included
+        print(f"ekt-curate: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("ekt-curate: interrupted; what was written is complete, rerun with --resume to continue",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -1,0 +1,101 @@
+"""JSON Lines I/O for long, resumable jobs: streaming reads with line numbers,
+whole-line appends, and repair of a last line torn by a kill."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ekt_curate.errors import InputError
+
+
+def dumps(record: dict[str, Any]) -> bytes:
+    """One canonical line: field order kept, no ASCII escaping, so output is byte-stable."""
+    return json.dumps(record, ensure_ascii=False, separators=(", ", ": ")).encode("utf-8") + b"\n"
+
+
+def open_input(path: Path) -> Path:
+    """Check an input file exists, is a file, is readable and is not empty."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if not path.is_file():
+        raise InputError(f"{path}: not a file")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: not readable")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty")
+    return path
+
+
+def count_lines(path: Path) -> int:
+    count, last = 0, b"\n"
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+def iter_lines(path: Path, start_after: int = 0) -> Iterator[tuple[int, bytes]]:
+    """(1-based line number, raw bytes without the newline), streaming."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, 1):
+            if number > start_after:
+                yield number, line.rstrip(b"\r\n")
+
+
+class LineWriter:
+    """Appends whole lines with one write() each, so a kill leaves at most one torn line."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fd: int | None = None
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.write_line(dumps(record))
+
+    def write_line(self, line: bytes) -> None:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        data = memoryview(line)
+        while data:
+            data = data[os.write(self._fd, data):]
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def repair_tail(path: Path) -> None:
+    """Cut a trailing line that has no newline (a write interrupted by kill -9)."""
+    if not path.exists():
+        return
+    size = path.stat().st_size
+    if size == 0:
+        return
+    with path.open("rb+") as handle:
+        handle.seek(-1, os.SEEK_END)
+        if handle.read(1) == b"\n":
+            return
+        position = size
+        while position > 0:
+            step = min(65536, position)
+            handle.seek(position - step)
+            chunk = handle.read(step)
+            cut = chunk.rfind(b"\n")
+            if cut >= 0:
+                handle.truncate(position - step + cut + 1)
+                return
+            position -= step
+        handle.truncate(0)
+
+
+def iter_records(path: Path) -> Iterator[dict[str, Any]]:
+    """Complete JSON records of a file we wrote (after repair_tail)."""
+    with path.open("rb") as handle:
+        for line in handle:
+            yield json.loads(line)

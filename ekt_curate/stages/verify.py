@@ -1,0 +1,192 @@
+"""The verify stage: samples.jsonl in, one verdict per line out, in input order.
+
+    read lines -> [shard] -> parse -> attach gold -> execute (sandbox) -> judge -> write
+
+Every input line ends in exactly one of two files, in input order: the output
+(the record plus ``verdict``) or the rejects file (line number, reason, raw
+text). That makes resuming exact: the last line number written to either file
+is where the run stopped, and a line torn by a kill is cut before continuing.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ekt_curate.answers import DEFAULT_REL_TOL
+from ekt_curate.errors import EktError, InputError
+from ekt_curate.jsonl import LineWriter, count_lines, iter_lines, iter_records, open_input, repair_tail
+from ekt_curate.steps.attach_gold import AttachGold
+from ekt_curate.steps.base import Item
+from ekt_curate.steps.execute import ExecutePrograms
+from ekt_curate.steps.judge import JudgeAnswers
+from ekt_curate.steps.parse_samples import ParseSamples
+
+MAX_REJECT_MESSAGES = 20  # on stderr; the rejects file has them all
+
+
+@dataclass(frozen=True)
+class VerifyConfig:
+    input: Path
+    output: Path | None = None
+    problems: str | None = None       # gsm8k:train | gsm8k:test | FILE, for records without gold
+    answer: str = "auto"              # auto | solution | stdout | var:NAME
+    prelude: Path | None = None
+    rel_tol: float = DEFAULT_REL_TOL
+    policy: str = "default"
+    workers: int | None = None
+    resume: bool = False
+    overwrite: bool = False
+    shard: tuple[int, int] | None = None  # (index, count), index from 0
+
+
+@dataclass
+class VerifySummary:
+    output: Path
+    rejects: Path
+    statuses: Counter[str] = field(default_factory=Counter)
+    reject_reasons: Counter[str] = field(default_factory=Counter)
+    tasks: set[str] = field(default_factory=set)
+    tasks_passed: set[str] = field(default_factory=set)
+    resumed: int = 0                  # lines already done by an earlier run
+    processed: int = 0                # lines handled by this run
+    seconds: float = 0.0
+    layers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def samples(self) -> int:
+        return sum(self.statuses.values())
+
+    @property
+    def rejected(self) -> int:
+        return sum(self.reject_reasons.values())
+
+    def add(self, verdict: dict[str, object], task_id: str) -> None:
+        self.statuses[str(verdict["status"])] += 1
+        self.tasks.add(task_id)
+        if verdict["passed"]:
+            self.tasks_passed.add(task_id)
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise EktError(f"--shard takes I/N (for example 0/8), got {text!r}") from None
+    if count < 1 or not 0 <= index < count:
+        raise EktError(f"--shard {text}: need 0 <= I < N")
+    return index, count
+
+
+def output_paths(config: VerifyConfig) -> tuple[Path, Path]:
+    if config.output is not None:
+        output = config.output
+    else:
+        stem = config.input.name.removesuffix(".jsonl")
+        shard = f".shard-{config.shard[0]}-of-{config.shard[1]}" if config.shard else ""
+        output = config.input.with_name(f"{stem}.verified{shard}.jsonl")
+    rejects = output.with_name(output.name.removesuffix(".jsonl") + ".rejects.jsonl")
+    return output, rejects
+
+
+def run_verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int], None]] | None = None,
+               warn: Callable[[str], None] = lambda message: print(message, file=sys.stderr)) -> VerifySummary:
+    """Verify ``config.input``; ``progress(total, already_done)`` returns an advance(n) callback."""
+    from ekt_curate.problems import load_gold
+    from ekt_curate.sandbox import Sandbox
+
+    source = open_input(config.input)
+    output, rejects_path = output_paths(config)
+    if output.resolve() == source.resolve() or rejects_path.resolve() == source.resolve():
+        raise EktError(f"{output}: the output would overwrite the input")
+    summary = VerifySummary(output, rejects_path)
+    start_after = _prepare_outputs(config, output, rejects_path, summary)
+    prelude = _read_prelude(config.prelude)
+    gold = load_gold(config.problems) if config.problems else None
+    total = count_lines(source)
+    shard_total = total if not config.shard else len(range(config.shard[0], total, config.shard[1]))
+    shard_done = start_after if not config.shard else len(range(config.shard[0], start_after, config.shard[1]))
+    advance = progress(shard_total, shard_done) if progress else (lambda n: None)
+
+    steps = [ParseSamples(), AttachGold(gold, config.problems)]
+    writer, reject_writer = LineWriter(output), LineWriter(rejects_path)
+    started = time.monotonic()
+    try:
+        with Sandbox(config.policy, workers=config.workers, prelude=prelude, answer=config.answer) as sandbox:
+            summary.layers = sandbox.layers
+            stream = (Item(line, raw) for line, raw in iter_lines(source, start_after)
+                      if not config.shard or (line - 1) % config.shard[1] == config.shard[0])
+            for step in steps:
+                stream = step(stream)
+            stream = JudgeAnswers(config.rel_tol)(ExecutePrograms(sandbox)(stream))
+            for item in stream:
+                if item.reject:
+                    _write_reject(item, reject_writer, summary, config.input, warn)
+                else:
+                    assert item.record is not None and item.verdict is not None
+                    item.record["verdict"] = item.verdict
+                    writer.write(item.record)
+                    summary.add(item.verdict, item.task_id)
+                summary.processed += 1
+                advance(1)
+    finally:
+        writer.close()
+        reject_writer.close()
+        summary.seconds = time.monotonic() - started
+    if summary.rejected > MAX_REJECT_MESSAGES:
+        warn(f"... {summary.rejected - MAX_REJECT_MESSAGES} more rejected lines, all in {rejects_path}")
+    return summary
+
+
+def _prepare_outputs(config: VerifyConfig, output: Path, rejects: Path, summary: VerifySummary) -> int:
+    """Return the last input line already handled (0 for a fresh run)."""
+    exists = output.exists() or rejects.exists()
+    if exists and not (config.resume or config.overwrite):
+        raise EktError(f"{output} already exists: pass --resume to continue it, or --overwrite to start again")
+    if config.overwrite or not exists:
+        for path in (output, rejects):
+            path.unlink(missing_ok=True)
+        return 0
+    last = 0
+    for path in (output, rejects):
+        repair_tail(path)
+        if not path.exists():
+            continue
+        try:
+            for record in iter_records(path):
+                if path is output:
+                    verdict = record["verdict"]
+                    summary.add(verdict, str(record.get("task_id")))
+                    last = max(last, int(verdict["line"]))
+                else:
+                    summary.reject_reasons[str(record["reason"]).split(":")[0]] += 1
+                    last = max(last, int(record["line"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EktError(f"{path}: cannot resume, not a file written by verify ({exc})") from None
+    summary.resumed = summary.samples + summary.rejected
+    return last
+
+
+def _write_reject(item: Item, writer: LineWriter, summary: VerifySummary, source: Path,
+                  warn: Callable[[str], None]) -> None:
+    assert item.reject is not None
+    writer.write({"line": item.line, "reason": item.reject,
+                  "raw": item.raw.decode("utf-8", "replace")[:10000]})
+    summary.reject_reasons[item.reject.split(":")[0]] += 1
+    if summary.rejected <= MAX_REJECT_MESSAGES:
+        warn(f"{source}:{item.line}: {item.reject}")
+
+
+def _read_prelude(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: prelude file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read prelude: {exc}") from None

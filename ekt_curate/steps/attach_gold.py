@@ -1,0 +1,34 @@
+"""Attach the gold answer: the record's own ``gold``, else the problems source's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from ekt_curate.steps.base import Item, StepStats
+
+
+class AttachGold:
+    def __init__(self, gold_by_task: dict[str, str] | None, source: str | None):
+        self.gold_by_task = gold_by_task or {}
+        self.source = source
+        self.stats = StepStats("gold")
+
+    def __call__(self, items: Iterable[Item]) -> Iterator[Item]:
+        for item in items:
+            if not item.reject:
+                item = self._attach(item)
+            yield self.stats.count(item)
+
+    def _attach(self, item: Item) -> Item:
+        assert item.record is not None
+        gold = item.record.get("gold")
+        if gold is None or gold == "":
+            gold = self.gold_by_task.get(item.task_id)
+        if gold is None:
+            where = f"not in the record nor in {self.source}" if self.source else \
+                "not in the record, and no --problems given"
+            return item.rejected(f"no gold: task {item.task_id!r} has no gold answer ({where})")
+        if isinstance(gold, (list, dict)):
+            return item.rejected("no gold: 'gold' must be a number or text")
+        item.gold = gold
+        return item

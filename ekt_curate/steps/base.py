@@ -1,0 +1,39 @@
+"""What flows between steps, and how each step accounts for it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Item:
+    """One input line on its way through the steps."""
+
+    line: int
+    raw: bytes
+    record: dict[str, Any] | None = None
+    task_id: str = ""
+    program: str = ""
+    gold: object = None
+    result: Any = None            # sandbox Result
+    verdict: dict[str, Any] | None = None
+    reject: str | None = None     # why this line is dropped; set by the step that drops it
+
+    def rejected(self, reason: str) -> "Item":
+        self.reject = reason
+        return self
+
+
+@dataclass
+class StepStats:
+    name: str
+    seen: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+
+    def count(self, item: Item) -> Item:
+        self.seen += 1
+        if item.reject:
+            self.dropped[item.reject.split(":")[0]] += 1
+        return item

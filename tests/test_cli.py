@@ -1,0 +1,40 @@
+"""The command-line boundary: help stays light, the demo runs, errors are one line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+
+def test_help_imports_nothing_heavy():
+    code = ("import sys\nfrom ekt_curate.cli import main\ntry:\n    main(['verify', '--help'])\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('rich', 'torch', 'transformers', 'trl', 'datasets', 'datasketch', "
+            "'ekt_curate.sandbox.executor', 'ekt_curate.stages.verify') if m in sys.modules]\n"
+            "print('HEAVY', heavy, file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "usage: ekt-curate verify" in done.stdout and "--resume" in done.stdout
+    assert "HEAVY []" in done.stderr
+
+
+def test_version_and_commands_listed():
+    done = subprocess.run([sys.executable, "-m", "ekt_curate", "--help"], capture_output=True, text=True, check=True)
+    for command in ("verify", "merge", "demo"):
+        assert command in done.stdout
+
+
+def test_demo_runs_end_to_end(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "ekt_curate", "demo", "--problems", "12", "--samples", "2",
+                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "pass rate" in done.stdout and "tasks with at least one pass" in done.stdout
+    samples = (tmp_path / "samples.jsonl").read_text().splitlines()
+    verified = [json.loads(line) for line in (tmp_path / "samples.verified.jsonl").read_text().splitlines()]
+    assert len(verified) == len(samples) > 0
+    assert any(record["verdict"]["passed"] for record in verified)
+
+
+def test_merge_errors_are_one_line(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "ekt_curate", "merge", str(tmp_path / "none.jsonl"), "-o",
+                           str(tmp_path / "m.jsonl")], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "no such file" in done.stderr
