@@ -54,7 +54,6 @@ def child_main(conf: Confinement, scratch: str, pipes: tuple[int, int, int], cod
         prctl(PR_SET_PDEATHSIG, signal.SIGKILL, what="prctl(PR_SET_PDEATHSIG)")
         if os.getppid() != conf.zygote_pid:
             os._exit(70)
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large file is an EFBIG error, not a death
         layer = "file descriptors"
         out_fd, err_fd, res_fd = pipes
         os.dup2(conf.devnull_fd, 0)
@@ -77,10 +76,11 @@ def child_main(conf: Confinement, scratch: str, pipes: tuple[int, int, int], cod
             os.setresuid(conf.uid, conf.uid, conf.uid)
             if os.getuid() == 0 or os.geteuid() == 0:
                 raise OSError("still root after setresuid")
-        prctl(PR_SET_DUMPABLE, 0, what="prctl(PR_SET_DUMPABLE)")
+        else:  # a uid change clears the dumpable flag by itself (fs.suid_dumpable)
+            prctl(PR_SET_DUMPABLE, 0, what="prctl(PR_SET_DUMPABLE)")
         if conf.seccomp is not None:
             layer = "seccomp"
-            conf.seccomp.load()
+            conf.seccomp.load_stacked()
     except BaseException as exc:  # noqa: BLE001 - any failure here must stop the run
         _report({"status": "sandbox_error", "detail": f"{layer} layer could not be installed: {exc}"})
         os._exit(0)

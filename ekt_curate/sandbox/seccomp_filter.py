@@ -130,6 +130,10 @@ class LoadableFilter:
 
     def load(self) -> None:
         prctl(PR_SET_NO_NEW_PRIVS, 1, what="prctl(PR_SET_NO_NEW_PRIVS)")
+        self.load_stacked()
+
+    def load_stacked(self) -> None:
+        """Install on top of an inherited filter (no_new_privs is inherited with it)."""
         prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(self._fprog), what="prctl(PR_SET_SECCOMP)")
 
 

@@ -466,6 +466,8 @@ def main() -> None:
         config = read_message(0)
         if os.getppid() != config["parent_pid"]:
             return  # the executor is already gone
+        # Inherited by every child: a file over the size limit is an EFBIG error, not a death.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         zygote = Zygote(config)
         zygote.self_test()
     except Exception as exc:  # noqa: BLE001 - reported to the executor, which raises it
