@@ -33,8 +33,8 @@ HOSTILE: list[tuple[str, str, str, str]] = [
     ("memory bomb", "giant string", "answer = 'a' * 10**10\n", "memory_limit"),
     ("memory bomb", "giant list", "answer = [0] * 10**9\n", "memory_limit"),
     ("memory bomb", "giant bytearray", "answer = len(bytearray(10**10))\n", "memory_limit"),
-    ("memory bomb", "growing list", "x = []\nwhile True:\n    x.append(bytearray(10**8))\n", "memory_limit"),
-    ("memory bomb", "growing dict", "d = {{}}\ni = 0\nwhile True:\n    d[i] = [i] * 10**6\n    i += 1\n", "memory_limit"),
+    ("memory bomb", "growing list", "x = []\nwhile True:\n    x.append(bytes(10**8))\n", "memory_limit"),
+    ("memory bomb", "growing dict", "d = {{}}\ni = 0\nwhile True:\n    d[i] = bytes(10**8)\n    i += 1\n", "memory_limit"),
     # -- fork and thread bombs ------------------------------------------------------------------
     ("fork bomb", "os.fork", "import os\nif os.fork() == 0:\n    " + TOUCH + "answer = 'ESCAPED'\n", "runtime_error"),
     ("fork bomb", "fork loop", "import os\nwhile True:\n    os.fork()\n", "runtime_error"),
