@@ -37,6 +37,7 @@ test-fast: install
 
 bench: install
 	$(PY) benchmarks/bench_executor.py
+	$(PY) benchmarks/bench_verify.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
