@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast bench clean
+.PHONY: install system-deps demo test test-fast bench clean
 
 install: $(STAMP)
 
@@ -18,12 +18,21 @@ $(STAMP): pyproject.toml
 	$(PIP) install --quiet -e '.[ml,dev]'
 	touch $(STAMP)
 
+# Debian's chromium renders the HTML report in a test. Installed when we can (root + apt);
+# otherwise that one test is skipped and says why.
+system-deps:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium (for the HTML report test)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "chromium missing and not installable here: the browser test will be skipped"; fi
+
 demo: install
 	$(PY) -m ekt_curate demo
 
 # Hostile programs run inside a fresh PID namespace (when unshare works, i.e. as root):
 # a sandbox bug that let a program kill(-1) or fork-bomb would stay contained there.
-test: install
+test: install system-deps
 	@if [ "$$(id -u)" = 0 ] && unshare --pid --fork --mount-proc true 2>/dev/null; then \
 		echo "running the suite inside a fresh PID namespace"; \
 		unshare --pid --fork --mount-proc $(PY) -m pytest -q; \
@@ -38,6 +47,7 @@ test-fast: install
 bench: install
 	$(PY) benchmarks/bench_executor.py
 	$(PY) benchmarks/bench_verify.py
+	$(PY) benchmarks/bench_dedup.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

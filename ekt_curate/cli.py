@@ -65,6 +65,41 @@ def _merge_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_run_merge)
 
 
+def _dedup_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("dedup", help="keep passing samples and remove duplicates within each task",
+                       description="Keep the passing samples of a verified file and remove duplicates within "
+                                   "each task: exact (same canonical program: comments, docstrings, layout and "
+                                   "local names ignored) and near (MinHash + LSH over 5-grams of the canonical "
+                                   "tokens, numbers and operators included). Dropped records go to "
+                                   "OUTPUT_STEM.dropped.jsonl with the reason.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("input", type=Path, help="a verified file (output of 'ekt-curate verify')")
+    p.add_argument("-o", "--output", type=Path, help="default: INPUT_STEM.curated.jsonl next to the input")
+    p.add_argument("--threshold", type=float, default=0.85, help="near-duplicate Jaccard threshold (default: 0.85)")
+    p.add_argument("--num-perm", type=int, default=128, help="MinHash permutations (default: 128)")
+    p.add_argument("--max-per-task", type=int, metavar="K",
+                   help="keep at most K per task, chosen to be diverse (greedy farthest-first), deterministic")
+    p.add_argument("--keep-failed", action="store_true", help="keep samples that did not pass, too")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    p.set_defaults(handler=_run_dedup)
+
+
+def _stats_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("stats", help="pass@k, coverage, failure and length/runtime distributions",
+                       description="Statistics of a verified (or curated) file: unbiased pass@k (Chen et al. "
+                                   "2021), coverage, per-sample accuracy, status and failure counts, per-task "
+                                   "pass-rate, program length and runtime distributions.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("input", type=Path, help="a verified file")
+    p.add_argument("--k", default="1,10,100", help="comma-separated k for pass@k (default: 1,10,100)")
+    p.add_argument("--compare", type=Path, metavar="OTHER", help="a second verified file, shown side by side")
+    p.add_argument("--json", type=Path, metavar="FILE", help="write the numbers as JSON")
+    p.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML report with charts")
+    p.add_argument("-q", "--quiet", action="store_true", help="no terminal tables")
+    p.set_defaults(handler=_run_stats)
+
+
 def _demo_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="run the pipeline on shipped GSM8K problems, with no model needed",
                        description="Write teacher-style samples for GSM8K train problems (programs built from "
@@ -85,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "(explicit knowledge transfer).")
     parser.add_argument("--version", action="version", version=f"ekt-curate {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    for add in (_verify_parser, _merge_parser, _demo_parser):
+    for add in (_verify_parser, _merge_parser, _dedup_parser, _stats_parser, _demo_parser):
         add(sub)
     return parser
 
@@ -113,6 +148,33 @@ def _run_merge(args: argparse.Namespace) -> int:
     samples, rejects = run_merge(args.shards, args.output, overwrite=args.overwrite)
     print(f"merged {len(args.shards)} shards: {samples:,} samples into {args.output}"
           + (f", {rejects:,} rejected lines beside it" if rejects else ""))
+    return EXIT_OK
+
+
+def _run_dedup(args: argparse.Namespace) -> int:
+    from ekt_curate.report import ProgressFactory, print_dedup_summary
+    from ekt_curate.stages.dedup import DedupConfig, run_dedup
+
+    config = DedupConfig(input=args.input, output=args.output, threshold=args.threshold, num_perm=args.num_perm,
+                         max_per_task=args.max_per_task, keep_failed=args.keep_failed, overwrite=args.overwrite)
+    progress = ProgressFactory("dedup", enabled=not args.quiet)
+    try:
+        summary = run_dedup(config, progress)
+    finally:
+        progress.close()
+    print_dedup_summary(summary)
+    return EXIT_OK
+
+
+def _run_stats(args: argparse.Namespace) -> int:
+    from ekt_curate.jsonl import open_input
+    from ekt_curate.stages.stats import parse_ks, run_stats
+
+    open_input(args.input)
+    if args.compare:
+        open_input(args.compare)
+    run_stats(args.input, parse_ks(args.k), compare=args.compare, json_path=args.json, html_path=args.html,
+              show=not args.quiet)
     return EXIT_OK
 
 

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from ekt_curate.stages.dedup import DedupSummary
 from ekt_curate.stages.verify import VerifySummary
 
 STATUS_ORDER = ("pass", "wrong_answer", "syntax_error", "runtime_error", "timeout", "memory_limit",
@@ -107,3 +108,21 @@ def print_verify_summary(summary: VerifySummary, stream: TextIO = sys.stdout) ->
         lines.append(f"rejects: {summary.rejects} — {reasons}")
     for line in lines:
         console.print(line, highlight=False)
+
+
+def print_dedup_summary(summary: DedupSummary, stream: TextIO = sys.stdout) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=stream)
+    table = Table(title="dedup", title_justify="left")
+    table.add_column("records")
+    table.add_column("count", justify="right")
+    table.add_row("[green]kept[/]", f"{summary.kept:,}")
+    for reason in ("not_passed", "exact_duplicate", "near_duplicate", "max_per_task", "invalid_line"):
+        if summary.dropped.get(reason):
+            table.add_row(f"dropped: {reason}", f"{summary.dropped[reason]:,}")
+    table.add_row("read", f"{summary.read:,}")
+    console.print(table)
+    console.print(f"{summary.tasks:,} tasks in {summary.seconds:.1f} s; output: {summary.output}; "
+                  f"dropped records with reasons: {summary.dropped_path}", highlight=False)

@@ -1,0 +1,152 @@
+"""`ekt-curate dedup`: keep passing samples, drop duplicates within each task.
+
+Two passes over the verified file, so memory holds one MinHash row (num_perm
+uint32) and a few ints per eligible sample, never the records themselves:
+1. read, canonicalize, MinHash in bulk, decide per task;
+2. re-read, write kept records (plus ``dedup``) to the output and every dropped
+   record (plus ``dedup_dropped`` with the reason) to ``<output stem>.dropped.jsonl``,
+   both in input order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ekt_curate.errors import EktError
+from ekt_curate.jsonl import LineWriter, count_lines, iter_lines, open_input
+
+BATCH = 4096  # programs per MinHash.bulk call
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    input: Path
+    output: Path | None = None
+    threshold: float = 0.85
+    num_perm: int = 128
+    max_per_task: int | None = None
+    keep_failed: bool = False
+    overwrite: bool = False
+
+
+@dataclass
+class DedupSummary:
+    output: Path
+    dropped_path: Path
+    read: int = 0
+    kept: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    tasks: int = 0
+    seconds: float = 0.0
+
+
+def output_paths(config: DedupConfig) -> tuple[Path, Path]:
+    if config.output is not None:
+        output = config.output
+    else:
+        stem = config.input.name.removesuffix(".jsonl").removesuffix(".verified")
+        output = config.input.with_name(f"{stem}.curated.jsonl")
+    return output, output.with_name(output.name.removesuffix(".jsonl") + ".dropped.jsonl")
+
+
+def run_dedup(config: DedupConfig, progress: Callable[[int, int], Callable[[int], None]] | None = None,
+              ) -> DedupSummary:
+    import time
+
+    import numpy as np
+
+    from ekt_curate.steps.canonical import canonical_form, canonical_hash, tokens
+    from ekt_curate.steps.dedup import Member, TaskDedup, minhash_matrix, shingles
+
+    if not 0.0 < config.threshold <= 1.0:
+        raise EktError(f"--threshold must be in (0, 1], got {config.threshold}")
+    if config.num_perm < 16:
+        raise EktError(f"--num-perm must be at least 16, got {config.num_perm}")
+    if config.max_per_task is not None and config.max_per_task < 1:
+        raise EktError(f"--max-per-task must be at least 1, got {config.max_per_task}")
+    source = open_input(config.input)
+    output, dropped_path = output_paths(config)
+    for path in (output, dropped_path):
+        if path.resolve() == source.resolve():
+            raise EktError(f"{path}: the output would overwrite the input")
+        if path.exists() and not config.overwrite:
+            raise EktError(f"{path} already exists: pass --overwrite to replace it")
+    for path in (output, dropped_path):
+        path.unlink(missing_ok=True)  # the writers append
+    started = time.monotonic()
+    summary = DedupSummary(output, dropped_path)
+    total = count_lines(source)
+    advance = progress(2 * total, 0) if progress else (lambda n: None)
+
+    # pass 1: canonicalize, MinHash in bulk, group by task
+    tasks: dict[str, TaskDedup] = {}
+    early_drops: dict[int, str] = {}  # line -> reason, for lines that never reach dedup
+    pending: list[list[bytes]] = []
+    blocks: list[np.ndarray] = []
+    rows = 0
+    for line, raw in iter_lines(source):
+        advance(1)
+        summary.read += 1
+        try:
+            record = json.loads(raw)
+            task_id = str(record["task_id"])
+            program = record.get("completion", record.get("code"))
+            passed = bool(record["verdict"]["passed"])
+        except (ValueError, KeyError, TypeError):
+            early_drops[line] = "invalid_line"
+            continue
+        if not isinstance(program, str):
+            early_drops[line] = "invalid_line"
+            continue
+        if not passed and not config.keep_failed:
+            early_drops[line] = "not_passed"
+            continue
+        canonical = canonical_form(program)
+        tasks.setdefault(task_id, TaskDedup()).add(Member(line, canonical_hash(canonical), rows))
+        pending.append(shingles(tokens(canonical)))
+        rows += 1
+        if len(pending) >= BATCH:
+            blocks.append(minhash_matrix(pending, config.num_perm))
+            pending = []
+    blocks.append(minhash_matrix(pending, config.num_perm))
+    matrix = np.vstack(blocks)
+    decisions: dict[int, object] = {}
+    for task in tasks.values():
+        task.decide(matrix, config.threshold, config.num_perm, config.max_per_task)
+        for member in task.members:
+            decisions[member.line] = member
+    summary.tasks = len(tasks)
+
+    # pass 2: write kept and dropped records in input order
+    kept_writer, dropped_writer = LineWriter(output), LineWriter(dropped_path)
+    try:
+        for line, raw in iter_lines(source):
+            advance(1)
+            member = decisions.get(line)
+            if member is not None and member.reason is None:  # type: ignore[attr-defined]
+                record = json.loads(raw)
+                record["dedup"] = {"cluster_size": member.cluster_size,  # type: ignore[attr-defined]
+                                   "canonical_hash": member.canonical_hash}  # type: ignore[attr-defined]
+                kept_writer.write(record)
+                summary.kept += 1
+                continue
+            reason = early_drops.get(line) or member.reason  # type: ignore[union-attr]
+            duplicate_of = getattr(member, "duplicate_of", None)
+            try:
+                record = json.loads(raw)
+                if not isinstance(record, dict):
+                    raise ValueError
+            except ValueError:
+                record = {"raw": raw.decode("utf-8", "replace")[:10000]}
+            record["dedup_dropped"] = {"reason": reason, "line": line, "duplicate_of": duplicate_of}
+            dropped_writer.write(record)
+            summary.dropped[str(reason)] += 1
+    finally:
+        kept_writer.close()
+        dropped_writer.close()
+    summary.seconds = time.monotonic() - started
+    return summary

@@ -1,0 +1,1 @@
+"""Statistics over verified samples: pass@k, coverage, distributions, and their views."""
