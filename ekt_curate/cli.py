@@ -100,6 +100,30 @@ def _stats_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_run_stats)
 
 
+def _publish_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("publish", help="write a curated file as a Hugging Face dataset (parquet + card), "
+                                       "optionally pushed to the Hub",
+                       description="Write OUT/NAME/ as a Hub-ready dataset: data/<split>-*.parquet with "
+                                   "prompt/completion columns for TRL's SFTTrainer plus metadata columns, and "
+                                   "a README.md dataset card with provenance. datasets.load_dataset('OUT/NAME') "
+                                   "reads it back. The token for --push-to-hub comes from HF_TOKEN or a cached "
+                                   "login and is never printed or written.",
+                       epilog=EPILOG + " 4: the Hub could not be reached or refused (the local copy is intact).",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("input", type=Path, help="a curated file (output of 'ekt-curate dedup')")
+    p.add_argument("--name", required=True, help="dataset folder name")
+    p.add_argument("--out", type=Path, default=Path("datasets_out"), help="parent folder (default: datasets_out)")
+    p.add_argument("--push-to-hub", metavar="ORG/NAME", help="also upload to this Hub dataset repository")
+    p.add_argument("--private", action="store_true", help="create the Hub repository as private")
+    p.add_argument("--validation-fraction", type=float, default=0.0, metavar="F",
+                   help="share of tasks (not rows) held out as a validation split (default: 0)")
+    p.add_argument("--problems", metavar="SOURCE", help="look up missing questions by task_id (gsm8k:train, ...)")
+    p.add_argument("--prompt-template", type=Path, metavar="FILE",
+                   help="the student's prompt, with a {question} placeholder (default: a short instruction)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing OUT/NAME")
+    p.set_defaults(handler=_run_publish)
+
+
 def _demo_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="run the pipeline on shipped GSM8K problems, with no model needed",
                        description="Write teacher-style samples for GSM8K train problems (programs built from "
@@ -120,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "(explicit knowledge transfer).")
     parser.add_argument("--version", action="version", version=f"ekt-curate {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    for add in (_verify_parser, _merge_parser, _dedup_parser, _stats_parser, _demo_parser):
+    for add in (_verify_parser, _merge_parser, _dedup_parser, _stats_parser, _publish_parser, _demo_parser):
         add(sub)
     return parser
 
@@ -175,6 +199,22 @@ def _run_stats(args: argparse.Namespace) -> int:
         open_input(args.compare)
     run_stats(args.input, parse_ks(args.k), compare=args.compare, json_path=args.json, html_path=args.html,
               show=not args.quiet)
+    return EXIT_OK
+
+
+def _run_publish(args: argparse.Namespace) -> int:
+    from ekt_curate.prompts import DEFAULT_STUDENT_TEMPLATE, load_template
+    from ekt_curate.stages.publish import PublishConfig, run_publish
+
+    config = PublishConfig(
+        input=args.input, name=args.name, out=args.out, push_to_hub=args.push_to_hub, private=args.private,
+        validation_fraction=args.validation_fraction, overwrite=args.overwrite, problems=args.problems,
+        prompt_template=load_template(args.prompt_template) if args.prompt_template else DEFAULT_STUDENT_TEMPLATE)
+    summary = run_publish(config)
+    splits = ", ".join(f"{split} {rows:,} rows" for split, rows in summary.splits.items())
+    print(f"published {summary.folder} ({splits}; {len(summary.files)} parquet files + README.md)")
+    if summary.hub_url:
+        print(f"pushed to {summary.hub_url}")
     return EXIT_OK
 
 

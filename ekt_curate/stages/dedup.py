@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ekt_curate.errors import EktError
 from ekt_curate.jsonl import LineWriter, count_lines, iter_lines, open_input
+from ekt_curate.provenance import write_meta
 
 BATCH = 4096  # programs per MinHash.bulk call
 
@@ -149,4 +150,9 @@ def run_dedup(config: DedupConfig, progress: Callable[[int, int], Callable[[int]
         kept_writer.close()
         dropped_writer.close()
     summary.seconds = time.monotonic() - started
+    write_meta(output, "dedup", {
+        "read": summary.read, "kept": summary.kept, "dropped": dict(sorted(summary.dropped.items())),
+        "tasks": summary.tasks, "threshold": config.threshold, "num_perm": config.num_perm,
+        "max_per_task": config.max_per_task, "keep_failed": config.keep_failed,
+    }, upstream=config.input)
     return summary

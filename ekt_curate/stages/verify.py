@@ -20,6 +20,7 @@ from pathlib import Path
 from ekt_curate.answers import DEFAULT_REL_TOL
 from ekt_curate.errors import EktError, InputError
 from ekt_curate.jsonl import LineWriter, count_lines, iter_lines, iter_records, open_input, repair_tail
+from ekt_curate.provenance import write_meta
 from ekt_curate.steps.attach_gold import AttachGold
 from ekt_curate.steps.base import Item
 from ekt_curate.steps.execute import ExecutePrograms
@@ -139,6 +140,13 @@ def run_verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[in
         summary.seconds = time.monotonic() - started
     if summary.rejected > MAX_REJECT_MESSAGES:
         warn(f"... {summary.rejected - MAX_REJECT_MESSAGES} more rejected lines, all in {rejects_path}")
+    write_meta(output, "verify", {
+        "lines": summary.samples + summary.rejected, "samples": summary.samples, "rejected": summary.rejected,
+        "statuses": dict(sorted(summary.statuses.items())), "tasks": len(summary.tasks),
+        "tasks_passed": len(summary.tasks_passed), "policy": config.policy, "answer": config.answer,
+        "rel_tol": config.rel_tol, "problems": config.problems, "shard": list(config.shard) if config.shard else None,
+        "prelude": str(config.prelude) if config.prelude else None, "sandbox_layers": summary.layers,
+    }, upstream=config.input)
     return summary
 
 

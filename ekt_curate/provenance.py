@@ -1,0 +1,57 @@
+"""Provenance sidecars: each stage writes ``<output>.meta.json`` next to its output,
+embedding the sidecar of its input, so a published dataset can say exactly where
+it came from (commands, counts before and after each stage, policy, versions)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+from ekt_curate import __version__
+
+
+def meta_path(output: Path) -> Path:
+    return output.with_name(output.name + ".meta.json")
+
+
+def command_line() -> str:
+    """The command as the user typed it (argv), for the record; never includes environment."""
+    program = Path(sys.argv[0]).name if sys.argv else "ekt-curate"
+    if program in ("__main__.py", "-m"):
+        program = "ekt-curate"
+    return shlex.join([program if program.startswith("ekt") else "ekt-curate", *sys.argv[1:]])
+
+
+def read_meta(output: Path) -> dict[str, Any] | None:
+    path = meta_path(output)
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def write_meta(output: Path, stage: str, data: dict[str, Any], upstream: Path | None = None) -> Path:
+    record = {"stage": stage, "ekt_curate_version": __version__, "command": command_line(), **data}
+    if upstream is not None:
+        record["input"] = str(upstream)
+        parent = read_meta(upstream)
+        if parent is not None:
+            record["upstream"] = parent
+    path = meta_path(output)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n")
+    os.replace(temporary, path)
+    return path
+
+
+def find_stage(meta: dict[str, Any] | None, stage: str) -> dict[str, Any] | None:
+    """The nearest sidecar of ``stage`` up the chain."""
+    while meta is not None:
+        if meta.get("stage") == stage:
+            return meta
+        meta = meta.get("upstream")
+    return None

@@ -1,0 +1,349 @@
+"""`ekt-curate publish`: a curated file as a Hub-ready Hugging Face dataset, optionally pushed.
+
+    OUT/NAME/
+      data/train-00000-of-0000N.parquet   (and validation-*, split by task)
+      README.md                            dataset card: YAML configs + provenance
+
+Columns: ``prompt``/``completion`` for TRL's SFTTrainer (the problem as the student
+will see it; the verified program alone, without the teacher's prose), and
+``task_id``, ``question``, ``gold``, ``answer`` and the verdict and dedup metadata
+as plain columns. Everything is written to a temporary folder and renamed into
+place, so an interrupted publish never leaves a half-written dataset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ekt_curate.errors import EktError
+from ekt_curate.jsonl import iter_lines, open_input
+from ekt_curate.prompts import DEFAULT_STUDENT_TEMPLATE, render_student_prompt
+from ekt_curate.provenance import command_line, find_stage, read_meta
+from ekt_curate.sandbox.program_text import extract_program
+
+
+class HubError(EktError):
+    """The Hub could not be reached or refused; the local dataset is intact."""
+
+    exit_code = 4
+
+
+@dataclass(frozen=True)
+class PublishConfig:
+    input: Path
+    name: str
+    out: Path = Path("datasets_out")
+    push_to_hub: str | None = None     # ORG/NAME
+    private: bool = False
+    validation_fraction: float = 0.0
+    overwrite: bool = False
+    problems: str | None = None        # to fill in questions the records lack
+    prompt_template: str = DEFAULT_STUDENT_TEMPLATE
+    rows_per_shard: int = 200_000
+    license: str = "mit"
+
+
+@dataclass
+class PublishSummary:
+    folder: Path
+    splits: dict[str, int]
+    files: list[str]
+    hub_url: str | None = None
+
+
+COLUMNS = ("prompt", "completion", "task_id", "question", "gold", "answer", "verdict_status", "verdict_passed",
+           "verdict_cpu_ms", "verdict_wall_ms", "dedup_cluster_size", "dedup_canonical_hash", "sample_index")
+
+
+def split_of(task_id: str, validation_fraction: float) -> str:
+    """Deterministic, by task: a task never lands in both splits."""
+    if validation_fraction <= 0:
+        return "train"
+    bucket = int.from_bytes(hashlib.sha256(task_id.encode()).digest()[:8], "big") / 2 ** 64
+    return "validation" if bucket < validation_fraction else "train"
+
+
+def _row(record: dict[str, Any], template: str, questions: dict[str, str] | None,
+         golds: dict[str, str] | None = None) -> dict[str, Any]:
+    task_id = str(record["task_id"])
+    gold = record.get("gold")
+    if gold is None and golds:
+        gold = golds.get(task_id)
+    question = record.get("question") or (questions or {}).get(task_id)
+    if not question:
+        raise ValueError(f"task {task_id!r} has no question (add --problems to look it up)")
+    verdict = record.get("verdict") or {}
+    dedup = record.get("dedup") or {}
+    program = record.get("completion", record.get("code"))
+    if not isinstance(program, str):
+        raise ValueError("no program in 'completion' or 'code'")
+    answer = verdict.get("answer")
+    return {
+        "prompt": render_student_prompt(template, question),
+        "completion": extract_program(program).strip("\n") + "\n",
+        "task_id": task_id,
+        "question": question,
+        "gold": None if gold is None else str(gold),
+        "answer": None if answer is None else str(answer),
+        "verdict_status": verdict.get("status"),
+        "verdict_passed": verdict.get("passed"),
+        "verdict_cpu_ms": verdict.get("cpu_ms"),
+        "verdict_wall_ms": verdict.get("wall_ms"),
+        "dedup_cluster_size": dedup.get("cluster_size"),
+        "dedup_canonical_hash": dedup.get("canonical_hash"),
+        "sample_index": record.get("sample_index"),
+    }
+
+
+def _schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema([("prompt", pa.string()), ("completion", pa.string()), ("task_id", pa.string()),
+                      ("question", pa.string()), ("gold", pa.string()), ("answer", pa.string()),
+                      ("verdict_status", pa.string()), ("verdict_passed", pa.bool_()),
+                      ("verdict_cpu_ms", pa.float64()), ("verdict_wall_ms", pa.float64()),
+                      ("dedup_cluster_size", pa.int64()), ("dedup_canonical_hash", pa.string()),
+                      ("sample_index", pa.int64())])
+
+
+def run_publish(config: PublishConfig) -> PublishSummary:
+    if not config.name or "/" in config.name or config.name.startswith("."):
+        raise EktError(f"--name must be a plain folder name, got {config.name!r}")
+    if not 0.0 <= config.validation_fraction < 1.0:
+        raise EktError(f"--validation-fraction must be in [0, 1), got {config.validation_fraction}")
+    if config.push_to_hub is not None and config.push_to_hub.count("/") != 1:
+        raise EktError(f"--push-to-hub takes ORG/NAME, got {config.push_to_hub!r}")
+    source = open_input(config.input)
+    target = config.out / config.name
+    if target.exists() and not config.overwrite:
+        raise EktError(f"{target} already exists: pass --overwrite to replace it")
+    # Questions and gold the records lack come from the problems verify used, unless given.
+    problems_source = config.problems or (find_stage(read_meta(source), "verify") or {}).get("problems")
+    questions = golds = None
+    if problems_source:
+        from ekt_curate.problems import iter_problems
+
+        problems = list(iter_problems(problems_source))
+        questions = {p.task_id: p.question for p in problems}
+        golds = {p.task_id: p.gold for p in problems}
+    # pass 1: validate and count rows per split (shard counts go in the file names)
+    counts: Counter[str] = Counter()
+    for line, raw in iter_lines(source):
+        try:
+            record = json.loads(raw)
+            _row(record, config.prompt_template, questions, golds)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EktError(f"{source}:{line}: cannot publish this record: {exc}") from None
+        counts[split_of(str(record["task_id"]), config.validation_fraction)] += 1
+    if not counts:
+        raise EktError(f"{source}: no records to publish")
+
+    config.out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{config.name}.", dir=config.out))
+    try:
+        files = _write_parquet(source, staging, counts, config, questions, golds)
+        _write_card(staging, counts, config, source)
+        _swap_into_place(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    summary = PublishSummary(target, dict(sorted(counts.items(), key=lambda kv: kv[0] != "train")), files)
+    if config.push_to_hub:
+        summary.hub_url = _push(target, config, _hub_token(target))
+    return summary
+
+
+def _write_parquet(source: Path, staging: Path, counts: Counter[str], config: PublishConfig,
+                   questions: dict[str, str] | None, golds: dict[str, str] | None) -> list[str]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = _schema()
+    (staging / "data").mkdir()
+    shards = {split: max(1, math.ceil(n / config.rows_per_shard)) for split, n in counts.items()}
+    writers: dict[str, Any] = {}
+    written: Counter[str] = Counter()
+    buffers: dict[str, list[dict[str, Any]]] = {split: [] for split in counts}
+    files: list[str] = []
+
+    def flush(split: str) -> None:
+        rows = buffers[split]
+        if rows:
+            writers[split].write_table(pa.Table.from_pylist(rows, schema=schema))
+            rows.clear()
+
+    def writer_for(split: str) -> Any:
+        index = written[split] // config.rows_per_shard
+        name = f"data/{split}-{index:05d}-of-{shards[split]:05d}.parquet"
+        current = writers.get(split)
+        if current is None or current.where != str(staging / name):
+            if current is not None:
+                flush(split)
+                current.close()
+            writers[split] = pq.ParquetWriter(str(staging / name), schema)
+            files.append(name)
+        return writers[split]
+
+    try:
+        for _, raw in iter_lines(source):
+            record = json.loads(raw)
+            split = split_of(str(record["task_id"]), config.validation_fraction)
+            writer_for(split)
+            buffers[split].append(_row(record, config.prompt_template, questions, golds))
+            written[split] += 1
+            if len(buffers[split]) >= 10_000 or written[split] % config.rows_per_shard == 0:
+                flush(split)
+        for split in list(writers):
+            flush(split)
+    finally:
+        for current in writers.values():
+            current.close()
+    return sorted(files)
+
+
+def _size_category(rows: int) -> str:
+    for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
+                         (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M")):
+        if rows < limit:
+            return label
+    return "10M<n<100M"
+
+
+def _write_card(staging: Path, counts: Counter[str], config: PublishConfig, source: Path) -> None:
+    from huggingface_hub import DatasetCard, DatasetCardData
+
+    splits = [s for s in ("train", "validation") if counts.get(s)]
+    card_data = DatasetCardData(
+        license=config.license, language=["en"], task_categories=["text-generation"],
+        size_categories=[_size_category(sum(counts.values()))], pretty_name=config.name,
+        tags=["math", "code", "gsm8k", "synthetic", "program-synthesis", "explicit-knowledge-transfer", "ekt-curate"],
+        configs=[{"config_name": "default",
+                  "data_files": [{"split": s, "path": f"data/{s}-*.parquet"} for s in splits]}],
+    )
+    card = DatasetCard(f"---\n{card_data.to_yaml()}\n---\n\n{_card_body(config, counts, source)}")
+    card.save(staging / "README.md")
+
+
+def _card_body(config: PublishConfig, counts: Counter[str], source: Path) -> str:
+    meta = read_meta(source)
+    verify, dedup = find_stage(meta, "verify"), find_stage(meta, "dedup")
+    teacher = _teacher_info(source)
+    rows = "\n".join(f"| {split} | {n:,} |" for split, n in counts.items())
+    lines = [
+        f"# {config.name}",
+        "",
+        "Python programs that solve math word problems, written by a teacher model and **kept only if "
+        "running them gives the gold answer** (explicit knowledge transfer, Azerbayev et al. 2022). "
+        "Made with ekt-curate.",
+        "",
+        "| split | rows |", "|---|---:|", rows, "",
+        "Splits are by task: no problem appears in more than one split.",
+        "",
+        "## Columns",
+        "",
+        "- `prompt`: the problem in the prompt format the student sees; `completion`: the verified program.",
+        "  Ready for TRL's `SFTTrainer` (prompt-completion format).",
+        "- `task_id`, `question`, `gold` (reference answer), `answer` (what the program computed).",
+        "- `verdict_*`: the verifier's status, cpu and wall milliseconds; `dedup_*`: how many samples this",
+        "  program stands for after deduplication, and its canonical hash.",
+        "",
+        "Student prompt template:",
+        "",
+        "```",
+        config.prompt_template.rstrip("\n"),
+        "```",
+        "",
+        "## Provenance",
+        "",
+    ]
+    problems = (verify or {}).get("problems")
+    lines.append(f"- Source problems: {problems or 'given in the samples'}"
+                 + (" (GSM8K, Cobbe et al. 2021, MIT licence)" if problems and "gsm8k" in problems else ""))
+    if teacher:
+        lines.append(f"- Teacher: {', '.join(f'{k} = `{v}`' for k, v in sorted(teacher.items()))}")
+    else:
+        lines.append("- Teacher: not recorded in the samples' `meta`")
+    if verify:
+        statuses = verify.get("statuses", {})
+        samples = verify.get("samples", 0) or 0
+        passed = statuses.get("pass", 0)
+        lines += [
+            f"- Verified: {verify.get('lines', 0):,} sample lines, {samples:,} samples run, "
+            f"{verify.get('rejected', 0):,} rejected as malformed; {passed:,} passed "
+            f"({100 * passed / samples:.1f}%)" if samples else "- Verified: no samples",
+            f"- Tasks with at least one pass: {verify.get('tasks_passed', 0):,} of {verify.get('tasks', 0):,}",
+            f"- Status counts: {', '.join(f'{k} {v:,}' for k, v in statuses.items())}",
+            f"- Verifier: ekt-curate {verify.get('ekt_curate_version')}, sandbox policy `{verify.get('policy')}`, "
+            f"answer convention `{verify.get('answer')}`, relative tolerance {verify.get('rel_tol')}",
+            f"- Verify command: `{verify.get('command')}`",
+        ]
+    if dedup:
+        dropped = dedup.get("dropped", {})
+        lines += [
+            f"- Dedup: {dedup.get('read', 0):,} read, {dedup.get('kept', 0):,} kept; dropped "
+            + ", ".join(f"{reason} {count:,}" for reason, count in dropped.items())
+            + f" (near-duplicate threshold {dedup.get('threshold')}, {dedup.get('num_perm')} permutations"
+            + (f", at most {dedup['max_per_task']} per task" if dedup.get("max_per_task") else "") + ")",
+            f"- Dedup command: `{dedup.get('command')}`",
+        ]
+    lines += [f"- Publish command: `{command_line()}`", ""]
+    return "\n".join(lines)
+
+
+def _teacher_info(source: Path) -> dict[str, Any]:
+    """Teacher model and sampling parameters from the records' ``meta`` (first record that has one)."""
+    for _, raw in iter_lines(source):
+        try:
+            meta = json.loads(raw).get("meta")
+        except ValueError:
+            continue
+        if isinstance(meta, dict):
+            keys = ("model", "teacher", "backend", "prompt", "temperature", "top_p", "max_new_tokens", "seed", "n")
+            return {k: meta[k] for k in keys if k in meta}
+    return {}
+
+
+def _swap_into_place(staging: Path, target: Path) -> None:
+    if target.exists():
+        retired = target.with_name(f".{target.name}.old")
+        shutil.rmtree(retired, ignore_errors=True)
+        os.replace(target, retired)
+        os.replace(staging, target)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.replace(staging, target)
+
+
+def _hub_token(folder: Path) -> str:
+    from huggingface_hub import get_token
+
+    token = os.environ.get("HF_TOKEN") or get_token()
+    if not token:
+        raise HubError(f"no Hugging Face token: set HF_TOKEN or log in with `hf auth login` and publish again; "
+                       f"the dataset is written in {folder}")
+    return token
+
+
+def _push(folder: Path, config: PublishConfig, token: str | None) -> str:
+    from huggingface_hub import HfApi
+
+    repo_id = str(config.push_to_hub)
+    api = HfApi()
+    try:
+        url = api.create_repo(repo_id, repo_type="dataset", private=config.private, exist_ok=True, token=token)
+        api.upload_folder(repo_id=repo_id, folder_path=str(folder), repo_type="dataset", token=token,
+                          commit_message=f"Publish {config.name} with ekt-curate")
+    except Exception as exc:  # noqa: BLE001 - network and Hub errors alike: the local copy stays
+        detail = str(exc).replace(token or "\0", "***").splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise HubError(f"could not push to the Hub ({type(exc).__name__}: {detail}); the dataset is intact "
+                       f"in {folder}") from None
+    return str(url)
