@@ -124,6 +124,49 @@ def _publish_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_run_publish)
 
 
+def _sample_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sample", help="a teacher model writes n programs per problem, few-shot",
+                       description="Prompt a teacher few-shot and write n completions per problem as the "
+                                   "samples.jsonl that 'verify' reads. Backends: transformers (local GPU or CPU), "
+                                   "vllm (offline engine, if installed), openai (any OpenAI-compatible "
+                                   "completions endpoint: a vLLM/SGLang/TGI cluster). The prompt's exemplar "
+                                   "problems are left out of sampling unless --include-exemplars.",
+                       epilog=EPILOG + " 4: the endpoint failed after its retries.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--problems", default="gsm8k:train", help="gsm8k:train (default), gsm8k:test or a JSONL file")
+    p.add_argument("--model", required=True, help="model path or Hub id (for openai: the served model name)")
+    p.add_argument("-n", type=int, default=100, help="samples per problem (default: 100)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="samples.jsonl to write")
+    p.add_argument("--prompt", default="pal", help="pal (8-shot def solution()), answer-var (4-shot answer = ...), "
+                                                 "or a template file with {question} (default: pal)")
+    p.add_argument("--temperature", type=float, default=0.6, help="0 means greedy (default: 0.6)")
+    p.add_argument("--top-p", type=float, default=1.0)
+    p.add_argument("--max-new-tokens", type=int, default=256)
+    p.add_argument("--stop", action="append", metavar="TEXT",
+                   help="a stop sequence (repeatable); default: the prompt format's")
+    p.add_argument("--backend", choices=("transformers", "vllm", "openai"), default="transformers")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, metavar="SEQUENCES",
+                   help="transformers: sequences per generate call (default: fit GPU memory; 16 on CPU)")
+    p.add_argument("--base-url", help="openai: the endpoint, e.g. http://host:8000/v1")
+    p.add_argument("--api-key-env", default="OPENAI_API_KEY", help="openai: environment variable holding the key")
+    p.add_argument("--concurrency", type=int, default=16, help="openai: requests in flight (default: 16)")
+    p.add_argument("--max-retries", type=int, default=6,
+                   help="openai: retries per request on connection errors, 429 and 5xx, with backoff (default: 6)")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N problems")
+    p.add_argument("--include-exemplars", action="store_true", help="also sample the prompt's exemplar problems")
+    p.add_argument("--shard", metavar="I/N", help="every N-th problem from the I-th (I from 0), for multi-GPU/node jobs")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="complete tasks that have fewer than n samples")
+    again.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.add_argument("--verify", action="store_true",
+                   help="verify while sampling (to OUTPUT_STEM.verified.jsonl): CPU verification overlaps generation")
+    p.add_argument("--policy", default="default", help="sandbox policy for --verify")
+    p.add_argument("--workers", type=int, help="sandbox workers for --verify (default: all cores)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    p.set_defaults(handler=_run_sample)
+
+
 def _demo_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="run the pipeline on shipped GSM8K problems, with no model needed",
                        description="Write teacher-style samples for GSM8K train problems (programs built from "
@@ -144,7 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "(explicit knowledge transfer).")
     parser.add_argument("--version", action="version", version=f"ekt-curate {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    for add in (_verify_parser, _merge_parser, _dedup_parser, _stats_parser, _publish_parser, _demo_parser):
+    for add in (_sample_parser, _verify_parser, _merge_parser, _dedup_parser, _stats_parser, _publish_parser,
+                _demo_parser):
         add(sub)
     return parser
 
@@ -215,6 +259,30 @@ def _run_publish(args: argparse.Namespace) -> int:
     print(f"published {summary.folder} ({splits}; {len(summary.files)} parquet files + README.md)")
     if summary.hub_url:
         print(f"pushed to {summary.hub_url}")
+    return EXIT_OK
+
+
+def _run_sample(args: argparse.Namespace) -> int:
+    from ekt_curate.report import ProgressFactory, print_sample_summary, print_verify_summary
+    from ekt_curate.stages.sample import SampleConfig, run_sample
+    from ekt_curate.stages.verify import parse_shard
+
+    config = SampleConfig(
+        problems=args.problems, model=args.model, output=args.output, n=args.n, prompt=args.prompt,
+        temperature=args.temperature, top_p=args.top_p, max_new_tokens=args.max_new_tokens, backend=args.backend,
+        seed=args.seed, shard=parse_shard(args.shard) if args.shard else None, resume=args.resume,
+        overwrite=args.overwrite, limit=args.limit, include_exemplars=args.include_exemplars,
+        batch_size=args.batch_size, base_url=args.base_url, api_key_env=args.api_key_env,
+        concurrency=args.concurrency, max_retries=args.max_retries, stop=tuple(args.stop) if args.stop else None, verify=args.verify,
+        verify_policy=args.policy, workers=args.workers)
+    progress = ProgressFactory("sample", enabled=not args.quiet, unit="samples")
+    try:
+        summary = run_sample(config, progress)
+    finally:
+        progress.close()
+    print_sample_summary(summary)
+    if summary.verified is not None:
+        print_verify_summary(summary.verified)
     return EXIT_OK
 
 

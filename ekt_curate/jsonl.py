@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,35 @@ def iter_lines(path: Path, start_after: int = 0) -> Iterator[tuple[int, bytes]]:
         for number, line in enumerate(handle, 1):
             if number > start_after:
                 yield number, line.rstrip(b"\r\n")
+
+
+def follow_lines(path: Path, done: Callable[[], bool], start_after: int = 0,
+                 poll: float = 0.05) -> Iterator[tuple[int, bytes]]:
+    """Like iter_lines, for a file another thread is still appending to: yields only complete
+    lines, waits at the end until ``done()`` says the writer has finished."""
+    with path.open("rb") as handle:
+        number, pending = 0, b""
+        while True:
+            chunk = handle.readline()
+            if chunk:
+                pending += chunk
+                if not pending.endswith(b"\n"):
+                    continue  # a line still being written
+                number += 1
+                line, pending = pending, b""
+                if number > start_after:
+                    yield number, line.rstrip(b"\r\n")
+                continue
+            if done():
+                rest = handle.read()
+                if not rest:
+                    if pending:
+                        number += 1
+                        yield number, pending.rstrip(b"\r\n")
+                    return
+                handle.seek(-len(rest), 1)
+                continue
+            time.sleep(poll)
 
 
 class LineWriter:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from ekt_curate.stages.dedup import DedupSummary
+from ekt_curate.stages.sample import SampleSummary
 from ekt_curate.stages.verify import VerifySummary
 
 STATUS_ORDER = ("pass", "wrong_answer", "syntax_error", "runtime_error", "timeout", "memory_limit",
@@ -17,8 +18,9 @@ STATUS_ORDER = ("pass", "wrong_answer", "syntax_error", "runtime_error", "timeou
 class PlainProgress:
     """For logs (no terminal): one line every `every` seconds, and one at the end."""
 
-    def __init__(self, label: str, total: int, done: int, stream: TextIO, every: float = 10.0):
+    def __init__(self, label: str, total: int, done: int, stream: TextIO, every: float = 10.0, unit: str = "lines"):
         self.label, self.total, self.done, self.stream, self.every = label, total, done, stream, every
+        self.unit = unit
         self.start_done, self.started, self.last = done, time.monotonic(), 0.0
 
     def advance(self, count: int) -> None:
@@ -29,7 +31,7 @@ class PlainProgress:
             rate = (self.done - self.start_done) / max(now - self.started, 1e-9)
             eta = (self.total - self.done) / rate if rate > 0 else 0
             share = 100 * self.done / self.total if self.total else 100
-            print(f"{self.label}: {self.done:,}/{self.total:,} lines ({share:.1f}%), {rate:,.0f}/s, "
+            print(f"{self.label}: {self.done:,}/{self.total:,} {self.unit} ({share:.1f}%), {rate:,.0f}/s, "
                   f"ETA {_duration(eta)}", file=self.stream, flush=True)
 
 
@@ -41,15 +43,15 @@ def _duration(seconds: float) -> str:
 class ProgressFactory:
     """Gives a stage its progress callback: a rich bar on a terminal, plain lines otherwise."""
 
-    def __init__(self, label: str, enabled: bool = True, stream: TextIO = sys.stderr):
-        self.label, self.enabled, self.stream = label, enabled, stream
+    def __init__(self, label: str, enabled: bool = True, stream: TextIO = sys.stderr, unit: str = "lines"):
+        self.label, self.enabled, self.stream, self.unit = label, enabled, stream, unit
         self._rich = None
 
     def __call__(self, total: int, done: int) -> Callable[[int], None]:
         if not self.enabled:
             return lambda count: None
         if not self.stream.isatty():
-            return PlainProgress(self.label, total, done, self.stream).advance
+            return PlainProgress(self.label, total, done, self.stream, unit=self.unit).advance
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -126,3 +128,16 @@ def print_dedup_summary(summary: DedupSummary, stream: TextIO = sys.stdout) -> N
     console.print(table)
     console.print(f"{summary.tasks:,} tasks in {summary.seconds:.1f} s; output: {summary.output}; "
                   f"dropped records with reasons: {summary.dropped_path}", highlight=False)
+
+
+def print_sample_summary(summary: SampleSummary, stream: TextIO = sys.stdout) -> None:
+    from rich.console import Console
+
+    console = Console(file=stream)
+    console.print(f"sample: {summary.written:,} new samples for {summary.problems:,} problems"
+                  + (f" ({summary.already:,} already there)" if summary.already else "")
+                  + f", {summary.tokens:,} tokens in {summary.seconds:.1f} s ({summary.tokens_per_second:,.0f} tokens/s)",
+                  highlight=False)
+    if summary.excluded:
+        console.print(f"left out {len(summary.excluded)} exemplar problems of the prompt", highlight=False)
+    console.print(f"output: {summary.output}", highlight=False)

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from ekt_curate.answers import DEFAULT_REL_TOL
 from ekt_curate.errors import EktError, InputError
-from ekt_curate.jsonl import LineWriter, count_lines, iter_lines, iter_records, open_input, repair_tail
+from ekt_curate.jsonl import (LineWriter, count_lines, follow_lines, iter_lines, iter_records, open_input,
+                              repair_tail)
 from ekt_curate.provenance import write_meta
 from ekt_curate.steps.attach_gold import AttachGold
 from ekt_curate.steps.base import Item
@@ -95,12 +96,14 @@ def output_paths(config: VerifyConfig) -> tuple[Path, Path]:
 
 
 def run_verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int], None]] | None = None,
-               warn: Callable[[str], None] = lambda message: print(message, file=sys.stderr)) -> VerifySummary:
-    """Verify ``config.input``; ``progress(total, already_done)`` returns an advance(n) callback."""
+               warn: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
+               follow: Callable[[], bool] | None = None) -> VerifySummary:
+    """Verify ``config.input``; ``progress(total, already_done)`` returns an advance(n) callback.
+    With ``follow``, the input is still being written: read until ``follow()`` says it is done."""
     from ekt_curate.problems import load_gold
     from ekt_curate.sandbox import Sandbox
 
-    source = open_input(config.input)
+    source = config.input if follow else open_input(config.input)
     output, rejects_path = output_paths(config)
     if output.resolve() == source.resolve() or rejects_path.resolve() == source.resolve():
         raise EktError(f"{output}: the output would overwrite the input")
@@ -108,7 +111,7 @@ def run_verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[in
     start_after = _prepare_outputs(config, output, rejects_path, summary)
     prelude = _read_prelude(config.prelude)
     gold = load_gold(config.problems) if config.problems else None
-    total = count_lines(source)
+    total = count_lines(source) if not follow else 0
     shard_total = total if not config.shard else len(range(config.shard[0], total, config.shard[1]))
     shard_done = start_after if not config.shard else len(range(config.shard[0], start_after, config.shard[1]))
     advance = progress(shard_total, shard_done) if progress else (lambda n: None)
@@ -119,7 +122,8 @@ def run_verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[in
     try:
         with Sandbox(config.policy, workers=config.workers, prelude=prelude, answer=config.answer) as sandbox:
             summary.layers = sandbox.layers
-            stream = (Item(line, raw) for line, raw in iter_lines(source, start_after)
+            lines = follow_lines(source, follow, start_after) if follow else iter_lines(source, start_after)
+            stream = (Item(line, raw) for line, raw in lines
                       if not config.shard or (line - 1) % config.shard[1] == config.shard[0])
             for step in steps:
                 stream = step(stream)

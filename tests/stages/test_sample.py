@@ -1,0 +1,165 @@
+"""sample on CPU with a tiny locally built model, and against a local OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from ekt_curate.cli import main
+from ekt_curate.problems import iter_problems
+
+
+def read(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def sample(*args: object) -> int:
+    return main(["sample", "-q", *map(str, args)])
+
+
+@pytest.mark.slow
+def test_transformers_backend_batches_n_samples_per_task(tiny_model, tmp_path):
+    out = tmp_path / "s.jsonl"
+    assert sample("--model", tiny_model, "--problems", "gsm8k:train", "--limit", "5", "-n", "3",
+                  "--batch-size", "4", "--max-new-tokens", "12", "-o", out) == 0
+    rows = read(out)
+    per_task = Counter(r["task_id"] for r in rows)
+    assert len(per_task) == 5 and set(per_task.values()) == {3}
+    assert all(sorted(r["sample_index"] for r in rows if r["task_id"] == t) == [0, 1, 2] for t in per_task)
+    pal = {"gsm8k/train/1", "gsm8k/train/3", "gsm8k/train/7", "gsm8k/train/12"}
+    assert not pal & set(per_task)  # exemplars left out
+    assert rows[0]["meta"] == {"model": str(tiny_model), "backend": "transformers", "prompt": "pal",
+                               "temperature": 0.6, "top_p": 1.0, "max_new_tokens": 12, "seed": 0}
+    assert all("\nQ:" not in r["completion"] and "\n\n\n" not in r["completion"] for r in rows)
+    assert {"task_id", "question", "gold", "completion"} <= set(rows[0])
+    meta = json.loads((tmp_path / "s.jsonl.meta.json").read_text())
+    assert meta["stage"] == "sample" and "gsm8k/train/1" in meta["excluded_exemplars"]
+
+
+@pytest.mark.slow
+def test_resume_completes_tasks_without_repeating(tiny_model, tmp_path):
+    out = tmp_path / "s.jsonl"
+    common = ("--model", tiny_model, "--problems", "gsm8k:test", "--limit", "3", "--max-new-tokens", "8", "-o", out)
+    assert sample(*common, "-n", "2") == 0
+    first = out.read_text()
+    assert sample(*common, "-n", "2") == 2  # exists
+    assert sample(*common, "-n", "4", "--resume") == 0
+    assert out.read_text().startswith(first)  # earlier samples untouched
+    rows = read(out)
+    for task in {r["task_id"] for r in rows}:
+        assert sorted(r["sample_index"] for r in rows if r["task_id"] == task) == [0, 1, 2, 3]
+    assert sample(*common, "-n", "4", "--resume") == 0
+    assert len(read(out)) == 12  # nothing left to do
+
+
+@pytest.mark.slow
+def test_shards_split_the_problems(tiny_model, tmp_path):
+    tasks = []
+    for index in range(2):
+        out = tmp_path / f"s{index}.jsonl"
+        assert sample("--model", tiny_model, "--problems", "gsm8k:test", "--limit", "5", "-n", "1",
+                      "--max-new-tokens", "4", "--shard", f"{index}/2", "-o", out) == 0
+        tasks.append({r["task_id"] for r in read(out)})
+    assert not tasks[0] & tasks[1]
+    assert tasks[0] | tasks[1] == {p.task_id for p in list(iter_problems("gsm8k:test"))[:5]}
+
+
+class FakeCompletions(BaseHTTPRequestHandler):
+    """Speaks the OpenAI completions protocol: answers each prompt with n programs, the first
+    right (it knows the gold), the rest wrong, each followed by the next exemplar's "Q:"."""
+
+    gold: dict[str, str] = {}
+    bodies: list[dict] = []
+    in_flight = 0
+    most_in_flight = 0
+    lock = threading.Lock()
+    fail_first = True
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        cls = type(self)
+        with cls.lock:
+            cls.bodies.append(body)
+            cls.in_flight += 1
+            cls.most_in_flight = max(cls.most_in_flight, cls.in_flight)
+            fail, cls.fail_first = cls.fail_first, False
+        try:
+            if self.path != "/v1/completions":
+                status, payload, headers = 404, {"error": "not found"}, {}
+            elif fail:
+                status, payload, headers = 429, {"error": "slow down"}, {"Retry-After": "0.01"}
+            else:
+                time.sleep(0.02)
+                question = body["prompt"].rsplit("Q: ", 1)[1].split("\n")[0]
+                gold = cls.gold[question]
+                texts = [f"def solution():\n    return {gold}\n\n\nQ: what next?"] + \
+                        [f"def solution():\n    return {int(gold) + 1}\n\nQ: more" for _ in range(body["n"] - 1)]
+                status, headers = 200, {}
+                payload = {"choices": [{"index": i, "text": t} for i, t in enumerate(texts)],
+                           "usage": {"completion_tokens": 10 * body["n"]}}
+        finally:
+            with cls.lock:  # done before answering: the client may send its next request at once
+                cls.in_flight -= 1
+        self._send(status, payload, headers)
+
+    def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def endpoint():
+    FakeCompletions.gold = {p.question.strip(): p.gold for p in iter_problems("gsm8k:test")}
+    FakeCompletions.bodies, FakeCompletions.most_in_flight, FakeCompletions.fail_first = [], 0, True
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeCompletions)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+def test_openai_backend_with_retries_concurrency_and_verify(endpoint, tmp_path, monkeypatch):
+    monkeypatch.setenv("TEACHER_KEY", "sk-secret-value")
+    out = tmp_path / "s.jsonl"
+    assert sample("--backend", "openai", "--base-url", endpoint, "--model", "big-teacher", "--problems",
+                  "gsm8k:test", "--limit", "12", "-n", "3", "--concurrency", "3", "--temperature", "0.8",
+                  "--api-key-env", "TEACHER_KEY", "--verify", "--policy", "strict", "-o", out) == 0
+    rows = read(out)
+    assert len(rows) == 36 and Counter(r["task_id"] for r in rows).most_common(1)[0][1] == 3
+    assert all("Q:" not in r["completion"] for r in rows)  # truncated at the stop sequence
+    body = FakeCompletions.bodies[-1]
+    assert body["model"] == "big-teacher" and body["n"] == 3 and body["temperature"] == 0.8
+    assert body["max_tokens"] == 256 and body["stop"] == ["\nQ:", "\n\n\n"] and body["prompt"].count("Q: ") == 9
+    assert len(FakeCompletions.bodies) == 13  # 12 prompts + the one answered 429 and retried
+    assert 1 < FakeCompletions.most_in_flight <= 3
+    verified = read(tmp_path / "s.verified.jsonl")
+    assert [v["verdict"]["line"] for v in verified] == list(range(1, 37))
+    assert [v["verdict"]["passed"] for v in verified] == [r["sample_index"] == 0 for r in rows]
+
+
+def test_endpoint_errors_are_one_line(tmp_path, capsys):
+    assert sample("--backend", "openai", "--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--limit", "1",
+                  "-n", "1", "--max-retries", "1", "-o", tmp_path / "s.jsonl") == 4
+    err = capsys.readouterr().err
+    assert err.startswith("ekt-curate: error:") and err.count("\n") == 1
+
+
+def test_openai_needs_a_base_url(tmp_path, capsys):
+    assert sample("--backend", "openai", "--model", "m", "-o", tmp_path / "s.jsonl") == 2
+    assert "--base-url" in capsys.readouterr().err

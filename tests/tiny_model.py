@@ -1,0 +1,40 @@
+"""A tiny causal LM built locally (no download): a byte-level BPE tokenizer trained with
+`tokenizers` on GSM8K text, and a 2-layer Llama with random weights. Shared by the
+sampling, training and evaluation tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ekt_curate.problems import gsm8k_path
+
+
+def build_tiny_model(folder: Path, vocab_size: int = 512, layers: int = 2, hidden: int = 64) -> Path:
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    texts = []
+    with gsm8k_path("train").open() as handle:
+        for _, line in zip(range(2000), handle):
+            row = json.loads(line)
+            texts += [row["question"], row["answer"]]
+    texts += ["def solution():\n    return 1\n", "answer = 2 * 3\n", "Q: \n# solution in Python:\n"]
+    tokenizer = Tokenizer(models.BPE(unk_token=None))
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<pad>", "<s>", "</s>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tokenizer.train_from_iterator(texts, trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>", pad_token="<pad>")
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=len(fast), hidden_size=hidden, intermediate_size=hidden * 2,
+                         num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
+                         max_position_embeddings=4096, bos_token_id=fast.bos_token_id, eos_token_id=fast.eos_token_id,
+                         pad_token_id=fast.pad_token_id, tie_word_embeddings=True)
+    model = LlamaForCausalLM(config)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    fast.save_pretrained(folder)
+    return folder
