@@ -2,14 +2,15 @@
 
 bf16 on a GPU that supports it (fp32 on CPU), ``num_return_sequences`` for the n samples,
 the backend's own stop strings, and a batch size chosen from free GPU memory (the KV cache
-of prompt + new tokens for every sequence in flight), small on CPU.
+of prompt + new tokens for every sequence in flight). On CPU one prompt per call (its n
+sequences): a CPU gains nothing from wider batches, and left padding adds prefill work
+(measured: 0.7x of a plain per-prompt loop with 4 prompts per call).
 """
 
 from __future__ import annotations
 
 from ekt_curate.sampling.base import Completion, SamplingParams
 
-CPU_SEQUENCES = 16
 
 
 class TransformersBackend:
@@ -42,7 +43,7 @@ class TransformersBackend:
 
     def _sequences_that_fit(self, params: SamplingParams) -> int:
         if self.device != "cuda":
-            return CPU_SEQUENCES
+            return params.n
         config = self.net.config
         layers = getattr(config, "num_hidden_layers", 24)
         heads = getattr(config, "num_key_value_heads", None) or getattr(config, "num_attention_heads", 16)

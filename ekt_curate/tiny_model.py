@@ -1,6 +1,6 @@
-"""A tiny causal LM built locally (no download): a byte-level BPE tokenizer trained with
-`tokenizers` on GSM8K text, and a 2-layer Llama with random weights. Shared by the
-sampling, training and evaluation tests."""
+"""A small causal LM built locally, with no download: a byte-level BPE tokenizer trained with
+`tokenizers` on GSM8K text, and a Llama with random weights. For tests, benchmarks and the
+CPU demo, where no pretrained model can be fetched; its completions are noise until trained."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 from ekt_curate.problems import gsm8k_path
 
 
-def build_tiny_model(folder: Path, vocab_size: int = 512, layers: int = 2, hidden: int = 64) -> Path:
+def build_tiny_model(folder: Path, vocab_size: int = 512, layers: int = 2, hidden: int = 64,
+                     heads: int = 4, kv_heads: int = 2) -> Path:
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
@@ -30,7 +31,7 @@ def build_tiny_model(folder: Path, vocab_size: int = 512, layers: int = 2, hidde
     fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>", pad_token="<pad>")
     torch.manual_seed(0)
     config = LlamaConfig(vocab_size=len(fast), hidden_size=hidden, intermediate_size=hidden * 2,
-                         num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
+                         num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=kv_heads,
                          max_position_embeddings=4096, bos_token_id=fast.bos_token_id, eos_token_id=fast.eos_token_id,
                          pad_token_id=fast.pad_token_id, tie_word_embeddings=True)
     model = LlamaForCausalLM(config)
