@@ -167,6 +167,47 @@ def _sample_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_run_sample)
 
 
+def _train_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="fine-tune the student on a published dataset (TRL SFTTrainer)",
+                       description="Fine-tune a student with TRL's SFTTrainer on the prompt/completion columns of "
+                                   "a dataset written by 'ekt-curate publish', loss on completion tokens only. "
+                                   "The config is a YAML of SFTConfig fields; defaults are documented in the "
+                                   "README. On several GPUs: accelerate launch -m ekt_curate train ...",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--dataset", type=Path, required=True, help="a folder written by 'ekt-curate publish'")
+    p.add_argument("--model", required=True, help="the base student (path or Hub id)")
+    p.add_argument("--output-dir", type=Path, required=True, help="the run directory (model, tokenizer, config)")
+    p.add_argument("--config", type=Path, help="YAML of SFTConfig fields (see README for the defaults)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one config field, e.g. --set num_train_epochs=1 (repeatable)")
+    p.set_defaults(handler=_run_train)
+
+
+def _eval_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="pass@k of a student: it samples, the verifier checks, stats reports",
+                       description="Evaluate a student (a run directory from 'ekt-curate train', or any model): "
+                                   "it samples n programs per problem with the prompt it was trained on, each is "
+                                   "verified in the sandbox, and stats reports pass@k and coverage. Writes "
+                                   "samples, verdicts, stats.json and report.html to the eval folder.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True, help="run directory or model")
+    p.add_argument("--problems", default="gsm8k:test", help="default: gsm8k:test")
+    p.add_argument("-n", type=int, default=100, help="samples per problem (default: 100)")
+    p.add_argument("--k", default="1,10,100", help="comma-separated k (default: 1,10,100)")
+    p.add_argument("--temperature", type=float, default=0.6)
+    p.add_argument("--greedy", action="store_true", help="one greedy sample per problem: greedy pass@1")
+    p.add_argument("--max-new-tokens", type=int, default=256)
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N problems")
+    p.add_argument("--compare", type=Path, metavar="TEACHER", help="a teacher's verified file, shown alongside")
+    p.add_argument("--out", type=Path, help="eval folder (default: MODEL/eval-PROBLEMS)")
+    p.add_argument("--backend", choices=("transformers", "vllm"), default="transformers")
+    p.add_argument("--policy", default="default", help="sandbox policy")
+    p.add_argument("--workers", type=int, help="sandbox workers (default: all cores)")
+    p.add_argument("--resume", action="store_true", help="complete an interrupted eval's samples")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(handler=_run_eval)
+
+
 def _demo_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="run the pipeline on shipped GSM8K problems, with no model needed",
                        description="Write teacher-style samples for GSM8K train problems (programs built from "
@@ -188,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ekt-curate {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     for add in (_sample_parser, _verify_parser, _merge_parser, _dedup_parser, _stats_parser, _publish_parser,
-                _demo_parser):
+                _train_parser, _eval_parser, _demo_parser):
         add(sub)
     return parser
 
@@ -283,6 +324,46 @@ def _run_sample(args: argparse.Namespace) -> int:
     print_sample_summary(summary)
     if summary.verified is not None:
         print_verify_summary(summary.verified)
+    return EXIT_OK
+
+
+def _overrides(pairs: list[str]) -> dict[str, object]:
+    import yaml
+
+    from ekt_curate.errors import EktError
+
+    values: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise EktError(f"--set takes KEY=VALUE, got {pair!r}")
+        values[key.strip()] = yaml.safe_load(text)
+    return values
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from ekt_curate.stages.train import TrainConfig, run_train
+
+    summary = run_train(TrainConfig(dataset=args.dataset, model=args.model, output_dir=args.output_dir,
+                                    config=args.config, overrides=_overrides(args.set)))
+    losses = f"; loss {summary.first_loss:.3f} -> {summary.last_loss:.3f}" if summary.last_loss is not None else ""
+    print(f"trained on {summary.train_rows:,} examples, {summary.steps:,} steps{losses}; "
+          f"student saved in {summary.output_dir}")
+    return EXIT_OK
+
+
+def _run_eval(args: argparse.Namespace) -> int:
+    from ekt_curate.stages.evaluate import EvalConfig, run_eval
+    from ekt_curate.stages.stats import parse_ks
+
+    result = run_eval(EvalConfig(
+        model=args.model, problems=args.problems, n=args.n, ks=parse_ks(args.k), temperature=args.temperature,
+        greedy=args.greedy, max_new_tokens=args.max_new_tokens, out=args.out, compare=args.compare,
+        limit=args.limit, backend=args.backend, policy=args.policy, workers=args.workers, resume=args.resume,
+        quiet=args.quiet))
+    shown = ", ".join(f"pass@{k} {'n/a' if v is None else f'{100 * v:.1f}%'}" for k, v in result["pass_at_k"].items())
+    print(f"eval: {shown}, coverage {100 * result['coverage']:.1f}% over {result['tasks']:,} problems; "
+          f"details in {result['folder']}")
     return EXIT_OK
 
 

@@ -152,6 +152,8 @@ def run_publish(config: PublishConfig) -> PublishSummary:
     try:
         files = _write_parquet(source, staging, counts, config, questions, golds)
         _write_card(staging, counts, config, source)
+        # The student must be trained and evaluated with the very prompt it was published with.
+        (staging / "prompt_template.txt").write_text(config.prompt_template, encoding="utf-8")
         _swap_into_place(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -122,7 +122,7 @@ def test_push_to_hub_hands_the_folder_to_hfapi(curated, tmp_path, monkeypatch, c
     assert upload == "upload_folder" and upload_args["repo_id"] == "my-org/gsm8k-ekt"
     assert upload_args["repo_type"] == "dataset" and upload_args["token"] == TOKEN
     assert Path(upload_args["folder_path"]) == tmp_path / "pushed"
-    assert files == ["README.md", "data/train-00000-of-00001.parquet"]
+    assert files == ["README.md", "data/train-00000-of-00001.parquet", "prompt_template.txt"]
     out = capsys.readouterr()
     assert "pushed to https://huggingface.co/datasets/my-org/gsm8k-ekt" in out.out
     assert TOKEN not in out.out + out.err + (tmp_path / "pushed" / "README.md").read_text()

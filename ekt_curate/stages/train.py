@@ -1,0 +1,101 @@
+"""`ekt-curate train`: the student, fine-tuned with TRL's SFTTrainer on the verified programs.
+
+The dataset is a folder written by `ekt-curate publish` (prompt/completion columns, and the
+prompt template it was published with). The loss is on completion tokens only. The run
+directory gets the model, the tokenizer, the prompt template, the resolved config and a
+provenance sidecar; an interrupted run resumes from its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ekt_curate.errors import EktError
+from ekt_curate.provenance import command_line
+
+PROMPT_FILE = "prompt_template.txt"
+CONFIG_FILE = "ekt_train_config.json"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    dataset: Path
+    model: str
+    output_dir: Path
+    config: Path | None = None
+    overrides: dict[str, Any] | None = None
+    method: str = "sft"
+
+
+@dataclass
+class TrainSummary:
+    output_dir: Path
+    train_rows: int
+    steps: int
+    first_loss: float | None
+    last_loss: float | None
+    resumed_from: str | None = None
+
+
+def _load_dataset(folder: Path) -> Any:
+    from datasets import load_dataset
+
+    if not (folder / "README.md").is_file() or not (folder / "data").is_dir():
+        raise EktError(f"{folder}: not a dataset written by 'ekt-curate publish' (no README.md and data/)")
+    dataset = load_dataset(str(folder))
+    for column in ("prompt", "completion"):
+        if column not in dataset["train"].column_names:
+            raise EktError(f"{folder}: the train split has no {column!r} column")
+    return dataset
+
+
+def run_train(config: TrainConfig) -> TrainSummary:
+    from ekt_curate.training.config import load_train_config, resolve
+
+    if config.method != "sft":
+        raise EktError(f"unknown --method {config.method!r}")
+    values = resolve(load_train_config(config.config, config.overrides))
+    dataset = _load_dataset(config.dataset)
+
+    from transformers import AutoTokenizer
+    from trl import SFTConfig, SFTTrainer
+
+    tokenizer = AutoTokenizer.from_pretrained(config.model)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    columns = ["prompt", "completion"]
+    train = dataset["train"].select_columns(columns)
+    evaluation = dataset["validation"].select_columns(columns) if "validation" in dataset else None
+    if evaluation is not None and values.get("eval_strategy", "no") == "no":
+        values["eval_strategy"] = values.get("save_strategy", "epoch")
+    args = SFTConfig(output_dir=str(config.output_dir), **values)
+    trainer = SFTTrainer(model=config.model, args=args, train_dataset=train, eval_dataset=evaluation,
+                         processing_class=tokenizer)
+    checkpoint = _last_checkpoint(config.output_dir)
+    trainer.train(resume_from_checkpoint=checkpoint)
+    trainer.save_model(str(config.output_dir))
+    tokenizer.save_pretrained(str(config.output_dir))
+    template = config.dataset / PROMPT_FILE
+    if template.is_file():
+        (config.output_dir / PROMPT_FILE).write_text(template.read_text(encoding="utf-8"), encoding="utf-8")
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    summary = TrainSummary(config.output_dir, len(train), trainer.state.global_step,
+                           losses[0] if losses else None, losses[-1] if losses else None, checkpoint)
+    record = {"stage": "train", "command": command_line(), "dataset": str(config.dataset), "base_model": config.model,
+              "method": config.method, "config": {k: (v if isinstance(v, (int, float, str, bool, type(None)))
+                                                       else str(v)) for k, v in values.items()},
+              "train_rows": summary.train_rows, "steps": summary.steps, "first_loss": summary.first_loss,
+              "last_loss": summary.last_loss}
+    (config.output_dir / CONFIG_FILE).write_text(json.dumps(record, indent=2) + "\n")
+    return summary
+
+
+def _last_checkpoint(folder: Path) -> str | None:
+    if not folder.is_dir():
+        return None
+    from transformers.trainer_utils import get_last_checkpoint
+
+    return get_last_checkpoint(str(folder))
