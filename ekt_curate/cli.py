@@ -208,15 +208,28 @@ def _eval_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_run_eval)
 
 
-def _demo_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="run the pipeline on shipped GSM8K problems, with no model needed",
-                       description="Write teacher-style samples for GSM8K train problems (programs built from "
-                                   "the dataset's calculator annotations, with realistic failures), then "
-                                   "verify them. Shows every stage that exists, offline, in seconds.",
+def _run_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run a pipeline file: sample -> verify -> dedup -> stats -> publish -> train -> eval",
+                       description="Run every stage a pipeline YAML describes, in order, in its workdir. A stage "
+                                   "whose settings and inputs have not changed since it completed is skipped; "
+                                   "sample, verify and train resume where they stopped. See "
+                                   "ekt_curate/pipelines/demo.yaml for every key.",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--problems", type=int, default=200, metavar="N", help="GSM8K train problems (default: 200)")
+    p.add_argument("pipeline", type=Path, help="pipeline.yaml")
+    p.set_defaults(handler=_run_pipeline)
+
+
+def _demo_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="run the whole pipeline on shipped GSM8K problems, offline, on CPU",
+                       description="Run the shipped pipeline (ekt_curate/pipelines/demo.yaml): teacher-style "
+                                   "samples for GSM8K train problems (programs built from the dataset's calculator "
+                                   "annotations, with realistic failures), verify, dedup, stats, publish, train a "
+                                   "tiny locally built student and evaluate it. A couple of minutes on a laptop.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--problems", type=int, default=60, metavar="N", help="GSM8K train problems (default: 60)")
     p.add_argument("-n", "--samples", type=int, default=4, metavar="K", help="samples per problem (default: 4)")
     p.add_argument("--out", type=Path, default=Path("datasets_out/demo"), help="working directory")
+    p.add_argument("--no-train", action="store_true", help="stop after publish (no ML libraries needed)")
     p.add_argument("--workers", type=int, metavar="N", help="sandbox workers (default: all cores)")
     p.set_defaults(handler=_run_demo)
 
@@ -229,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ekt-curate {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     for add in (_sample_parser, _verify_parser, _merge_parser, _dedup_parser, _stats_parser, _publish_parser,
-                _train_parser, _eval_parser, _demo_parser):
+                _train_parser, _eval_parser, _run_parser, _demo_parser):
         add(sub)
     return parser
 
@@ -367,10 +380,18 @@ def _run_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_pipeline(args: argparse.Namespace) -> int:
+    from ekt_curate.stages.pipeline import load_pipeline, run_pipeline
+
+    run_pipeline(load_pipeline(args.pipeline))
+    return EXIT_OK
+
+
 def _run_demo(args: argparse.Namespace) -> int:
     from ekt_curate.stages.demo import run_demo
 
-    return run_demo(args.out, problems=args.problems, samples=args.samples, workers=args.workers)
+    return run_demo(args.out, problems=args.problems, samples=args.samples, workers=args.workers,
+                    train=not args.no_train)
 
 
 def main(argv: list[str] | None = None) -> int:
