@@ -18,22 +18,18 @@ import gc
 import importlib
 import json
 import os
-import select
 import signal
 import sys
 import sysconfig
 import time
 from typing import Any
 
-from ekt_curate.sandbox.child import READY_MARK, Confinement, child_main
+from ekt_curate.sandbox.child import Confinement, child_main
 from ekt_curate.sandbox.landlock import LandlockLayers
 from ekt_curate.sandbox.seccomp_filter import LoadableFilter, describe
+from ekt_curate.sandbox.supervise import Watch, classify
 from ekt_curate.sandbox.linux import PR_SET_PDEATHSIG, prctl
 
-MAX_RESULT_BYTES = 64 * 1024     # the child's whole report; more is tampering
-TAIL_BYTES = 4096                # stdout/stderr kept for the answer and for diagnostics
-CHILD_STATUSES = {"ok", "syntax_error", "runtime_error", "memory_limit", "output_limit", "no_answer"}
-ANSWER_KINDS = {"int", "float", "fraction", "decimal", "bool", "str"}
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 SYSTEM_LIBRARY_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib")
 # Each probe is harmless if it succeeds; success means a layer is not doing its job.
@@ -234,7 +230,7 @@ class Zygote:
         for _, write_end in pipes:
             os.close(write_end)
         try:
-            watch = _Watch(pid, [r for r, _ in pipes], limits.output_bytes, started + limits.wall_seconds)
+            watch = Watch(pid, [r for r, _ in pipes], limits.output_bytes, started + limits.wall_seconds)
             watch.run()
             _, wait_status, usage = os.wait4(pid, 0)
         finally:
@@ -243,7 +239,7 @@ class Zygote:
         wall_ms = (time.monotonic() - started) * 1000
         cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000
         _remove_tree(scratch)
-        result = _classify(watch, wait_status, cpu_ms, limits)
+        result = classify(watch, wait_status, cpu_ms, limits)
         result.update(cpu_ms=round(cpu_ms, 3), wall_ms=round(wall_ms, 3),
                       stdout_tail=watch.tail(0), stderr_tail=watch.tail(1))
         return result
@@ -257,168 +253,6 @@ class Zygote:
             result = self.run_job(job)
             result["id"] = job["id"]
             send(result)
-
-
-class _Watch:
-    """Supervise one child: drain its pipes concurrently, enforce wall clock and output cap."""
-
-    def __init__(self, pid: int, fds: list[int], output_cap: int, deadline: float):
-        self.pid = pid
-        self.fds = fds                                  # stdout, stderr, result
-        self.output_cap = output_cap
-        self.deadline = deadline
-        self.buffers = [bytearray(), bytearray(), bytearray()]
-        self.output_total = 0
-        self.timed_out = self.over_output = self.result_overflow = False
-        self.killed = False
-
-    def kill(self) -> None:
-        if self.killed:
-            return
-        self.killed = True
-        try:
-            os.killpg(self.pid, signal.SIGKILL)   # the child's group: pgid == pid after setsid
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            os.kill(self.pid, signal.SIGKILL)     # before setsid the group does not exist yet
-        except ProcessLookupError:
-            pass
-
-    def run(self) -> None:
-        pidfd = os.pidfd_open(self.pid)
-        poller = select.poll()
-        open_fds = {fd: index for index, fd in enumerate(self.fds)}
-        for fd in open_fds:
-            poller.register(fd, select.POLLIN)
-        poller.register(pidfd, select.POLLIN)
-        exited = False
-        try:
-            while open_fds or not exited:
-                remaining = self.deadline - time.monotonic()
-                if remaining <= 0 and not self.killed:
-                    self.timed_out = True
-                    self.kill()
-                timeout = None if self.killed else max(remaining, 0) * 1000
-                for fd, _ in poller.poll(timeout):
-                    if fd == pidfd:
-                        exited = True
-                        poller.unregister(pidfd)
-                        continue
-                    data = os.read(fd, 65536)
-                    if not data:
-                        poller.unregister(fd)
-                        del open_fds[fd]
-                        continue
-                    self._take(open_fds[fd], data)
-            self.kill_stragglers()
-        finally:
-            os.close(pidfd)
-
-    def _take(self, index: int, data: bytes) -> None:
-        buffer = self.buffers[index]
-        if index == 2:
-            if len(buffer) + len(data) > MAX_RESULT_BYTES:
-                self.result_overflow = True
-                self.kill()
-                return
-            buffer += data
-            return
-        self.output_total += len(data)
-        buffer += data
-        if len(buffer) > 2 * TAIL_BYTES:
-            del buffer[:-TAIL_BYTES]
-        if self.output_total > self.output_cap and not self.over_output:
-            self.over_output = True
-            self.kill()
-
-    def kill_stragglers(self) -> None:
-        # Nothing can fork under seccomp, but if a layer were ever off, leave no process behind.
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-    def tail(self, index: int) -> str:
-        return bytes(self.buffers[index][-1024:]).decode("utf-8", "replace")
-
-    def last_line(self) -> str | None:
-        lines = [line.strip() for line in bytes(self.buffers[0][-TAIL_BYTES:]).decode("utf-8", "replace").splitlines()]
-        lines = [line for line in lines if line]
-        return lines[-1] if lines else None
-
-
-def _classify(watch: _Watch, wait_status: int, cpu_ms: float, limits: Any) -> dict[str, Any]:
-    if watch.timed_out:
-        return {"status": "timeout", "detail": f"wall-clock limit of {limits.wall_seconds:g} s reached"}
-    if watch.over_output:
-        return {"status": "output_limit", "detail": f"more than {limits.output_bytes} bytes of output"}
-    if watch.result_overflow:
-        return {"status": "no_answer", "detail": "result channel tampered: more than 64 KiB written to it"}
-    if os.WIFSIGNALED(wait_status):
-        signum = os.WTERMSIG(wait_status)
-        if signum == signal.SIGXCPU or (signum == signal.SIGKILL and cpu_ms >= limits.cpu_seconds * 1000):
-            return {"status": "timeout", "detail": f"CPU limit of {limits.cpu_seconds} s reached"}
-        if signum == signal.SIGXFSZ:
-            return {"status": "output_limit", "detail": "file larger than the policy allows"}
-        name = signal.Signals(signum).name if signum in signal.Signals._value2member_map_ else str(signum)
-        reason = " (seccomp)" if signum == signal.SIGSYS else ""
-        return {"status": "killed", "detail": f"killed by {name}{reason}"}
-    exit_code = os.WEXITSTATUS(wait_status)
-    raw = bytes(watch.buffers[2])
-    if not raw.startswith(READY_MARK):
-        message = _parse_child_message(raw, {"sandbox_error"})
-        if message is not None:
-            return message
-        return {"status": "sandbox_error", "detail": f"child exited with code {exit_code} during set-up"}
-    body = raw[len(READY_MARK):]
-    if not body:
-        if exit_code != 0:
-            return {"status": "no_answer", "detail": f"program exited with code {exit_code} before reporting"}
-        return {"status": "no_answer", "detail": "program ended the process before reporting an answer"}
-    message = _parse_child_message(body, CHILD_STATUSES)
-    if message is None:
-        return {"status": "no_answer", "detail": "result channel tampered: malformed or repeated report"}
-    if exit_code != 0:
-        return {"status": "no_answer", "detail": f"program exited with code {exit_code} before reporting"}
-    if message.pop("answer_from", None) == "stdout":
-        line = watch.last_line()
-        if line is None:
-            return {"status": "no_answer",
-                    "detail": "no solution(), no answer/ans/result variable, and nothing printed"}
-        message["answer"] = ["str", line[: limits.answer_chars]]
-    return message
-
-
-def _parse_child_message(raw: bytes, statuses: set[str]) -> dict[str, Any] | None:
-    """Exactly one JSON object line with known keys and types; anything else is None."""
-    if raw.count(b"\n") != 1 or not raw.endswith(b"\n"):
-        return None
-    try:
-        message = json.loads(raw)
-    except ValueError:
-        return None
-    if not isinstance(message, dict) or message.get("status") not in statuses:
-        return None
-    clean: dict[str, Any] = {"status": message["status"]}
-    for key in ("detail", "exc_type"):
-        if key in message:
-            if not isinstance(message[key], str):
-                return None
-            clean[key] = message[key][:300]
-    if "answer" in message:
-        answer = message["answer"]
-        if not (isinstance(answer, list) and len(answer) == 2 and answer[0] in ANSWER_KINDS
-                and isinstance(answer[1], str) and len(answer[1]) <= 5000):
-            return None
-        clean["answer"] = answer
-    if message.get("answer_from") == "stdout":
-        clean["answer_from"] = "stdout"
-    if set(message) - {"status", "detail", "exc_type", "answer", "answer_from"}:
-        return None
-    if clean["status"] == "ok" and "answer" not in clean and "answer_from" not in clean:
-        return None
-    return clean
 
 
 def _outermost(paths: list[str]) -> list[str]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ekt_curate.errors import EktError
+from ekt_curate.yaml_files import load_mapping
 
 
 @dataclass(frozen=True)
@@ -97,16 +98,7 @@ STAGES = ("sample", "verify", "dedup", "stats", "publish", "train", "eval")
 
 
 def load_pipeline(path: Path, overrides: dict[str, Any] | None = None) -> Pipeline:
-    import yaml
-
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise EktError(f"{path}: cannot read pipeline: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise EktError(f"{path}: invalid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise EktError(f"{path}: a pipeline is a mapping")
+    raw = load_mapping(path, "pipeline")
     raw.update(overrides or {})
     known = {f.name for f in dataclasses.fields(Pipeline)}
     unknown = sorted(set(raw) - known)

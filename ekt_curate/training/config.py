@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ekt_curate.errors import EktError
+from ekt_curate.yaml_files import load_mapping
 
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
@@ -49,17 +50,7 @@ def load_train_config(path: Path | None, overrides: dict[str, Any] | None = None
     """Defaults, then the YAML file, then overrides; validated against SFTConfig's fields."""
     values = dict(DEFAULTS)
     if path is not None:
-        import yaml
-
-        try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except OSError as exc:
-            raise EktError(f"{path}: cannot read training config: {exc.strerror or exc}") from None
-        except yaml.YAMLError as exc:
-            raise EktError(f"{path}: invalid YAML: {exc}") from None
-        if not isinstance(loaded, dict):
-            raise EktError(f"{path}: a training config is a mapping of SFTConfig fields")
-        values.update(loaded)
+        values.update(load_mapping(path, "training config"))
     values.update(overrides or {})
     fields = _sft_fields()
     unknown = sorted(set(values) - set(fields))
