@@ -180,6 +180,13 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", type=Path, help="YAML of SFTConfig fields (see README for the defaults)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override one config field, e.g. --set num_train_epochs=1 (repeatable)")
+    p.add_argument("--method", choices=("sft", "kd"), default="sft",
+                   help="sft (explicit knowledge transfer, default) or kd: the paper's distillation baseline, a KL "
+                        "term to --teacher's token distribution plus the LM loss, on the same data")
+    p.add_argument("--teacher", help="kd: the teacher model (must share the student's tokenizer)")
+    p.add_argument("--kd-beta", type=float, default=0.0,
+                   help="kd: 0 = forward KL(teacher||student) ... 1 = reverse KL (generalized JSD; default 0)")
+    p.add_argument("--kd-lm-weight", type=float, default=1.0, help="kd: weight of the LM loss (default 1)")
     p.set_defaults(handler=_run_train)
 
 
@@ -206,6 +213,31 @@ def _eval_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="complete an interrupted eval's samples")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(handler=_run_eval)
+
+
+def _expert_iteration_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("expert-iteration", help="rounds of: the student samples unsolved problems, verify, add, "
+                                                "retrain from the base model",
+                       description="Expert iteration from a curated seed pool: round 0 trains a student on it; "
+                                   "each round the latest student samples n programs for every problem the pool "
+                                   "does not solve yet, they are verified and deduplicated, passing ones join the "
+                                   "pool, and a fresh student is trained from the base model. Completed rounds "
+                                   "are skipped when the command runs again.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seed", type=Path, required=True, help="curated JSONL (output of 'ekt-curate dedup')")
+    p.add_argument("--model", required=True, help="the base student every round starts from")
+    p.add_argument("--workdir", type=Path, required=True, help="where the rounds are written")
+    p.add_argument("--problems", default="gsm8k:train")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("-n", type=int, default=8, help="samples per unsolved problem per round (default: 8)")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N problems")
+    p.add_argument("--temperature", type=float, default=0.6)
+    p.add_argument("--max-new-tokens", type=int, default=256)
+    p.add_argument("--config", type=Path, help="training config YAML (SFTConfig fields)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a training field")
+    p.add_argument("--policy", default="default", help="sandbox policy")
+    p.add_argument("--workers", type=int, help="sandbox workers (default: all cores)")
+    p.set_defaults(handler=_run_expert_iteration)
 
 
 def _run_parser(sub: argparse._SubParsersAction) -> None:
@@ -242,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ekt-curate {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     for add in (_sample_parser, _verify_parser, _merge_parser, _dedup_parser, _stats_parser, _publish_parser,
-                _train_parser, _eval_parser, _run_parser, _demo_parser):
+                _train_parser, _eval_parser, _expert_iteration_parser, _run_parser, _demo_parser):
         add(sub)
     return parser
 
@@ -350,7 +382,10 @@ def _overrides(pairs: list[str]) -> dict[str, object]:
         key, sep, text = pair.partition("=")
         if not sep or not key:
             raise EktError(f"--set takes KEY=VALUE, got {pair!r}")
-        values[key.strip()] = yaml.safe_load(text)
+        value = yaml.safe_load(text)
+        if isinstance(value, bool) and text.strip().lower() not in ("true", "false"):
+            value = text.strip()  # YAML 1.1 reads no/yes/on/off as booleans; `--set save_strategy=no` means "no"
+        values[key.strip()] = value
     return values
 
 
@@ -358,7 +393,8 @@ def _run_train(args: argparse.Namespace) -> int:
     from ekt_curate.stages.train import TrainConfig, run_train
 
     summary = run_train(TrainConfig(dataset=args.dataset, model=args.model, output_dir=args.output_dir,
-                                    config=args.config, overrides=_overrides(args.set)))
+                                    config=args.config, overrides=_overrides(args.set), method=args.method,
+                                    teacher=args.teacher, kd_beta=args.kd_beta, kd_lm_weight=args.kd_lm_weight))
     losses = f"; loss {summary.first_loss:.3f} -> {summary.last_loss:.3f}" if summary.last_loss is not None else ""
     print(f"trained on {summary.train_rows:,} examples, {summary.steps:,} steps{losses}; "
           f"student saved in {summary.output_dir}")
@@ -377,6 +413,20 @@ def _run_eval(args: argparse.Namespace) -> int:
     shown = ", ".join(f"pass@{k} {'n/a' if v is None else f'{100 * v:.1f}%'}" for k, v in result["pass_at_k"].items())
     print(f"eval: {shown}, coverage {100 * result['coverage']:.1f}% over {result['tasks']:,} problems; "
           f"details in {result['folder']}")
+    return EXIT_OK
+
+
+def _run_expert_iteration(args: argparse.Namespace) -> int:
+    from ekt_curate.stages.expert_iteration import ExpertIterationConfig, run_expert_iteration
+
+    history = run_expert_iteration(ExpertIterationConfig(
+        seed=args.seed, model=args.model, workdir=args.workdir, problems=args.problems, rounds=args.rounds, n=args.n,
+        limit=args.limit, temperature=args.temperature, max_new_tokens=args.max_new_tokens, train_config=args.config,
+        train_overrides=_overrides(args.set), policy=args.policy, workers=args.workers))
+    last = history[-1]
+    student = args.workdir / f"round-{last['round']}" / "student"
+    print(f"expert iteration: {len(history) - 1} rounds; the pool solves {last['solved']:,} of "
+          f"{last['problems']:,} problems; final student: {student}")
     return EXIT_OK
 
 

@@ -27,7 +27,10 @@ class TrainConfig:
     output_dir: Path
     config: Path | None = None
     overrides: dict[str, Any] | None = None
-    method: str = "sft"
+    method: str = "sft"                # sft | kd (the paper's distillation baseline)
+    teacher: str | None = None         # kd: the teacher, sharing the student's tokenizer
+    kd_beta: float = 0.0               # kd: 0 forward KL(teacher || student) ... 1 reverse KL
+    kd_lm_weight: float = 1.0          # kd: weight of the LM loss added to the KL term
 
 
 @dataclass
@@ -55,8 +58,10 @@ def _load_dataset(folder: Path) -> Any:
 def run_train(config: TrainConfig) -> TrainSummary:
     from ekt_curate.training.config import load_train_config, resolve
 
-    if config.method != "sft":
-        raise EktError(f"unknown --method {config.method!r}")
+    if config.method not in ("sft", "kd"):
+        raise EktError(f"unknown --method {config.method!r}: use sft or kd")
+    if config.method == "kd" and not config.teacher:
+        raise EktError("--method kd needs --teacher (a model sharing the student's tokenizer)")
     values = resolve(load_train_config(config.config, config.overrides))
     dataset = _load_dataset(config.dataset)
 
@@ -71,9 +76,15 @@ def run_train(config: TrainConfig) -> TrainSummary:
     evaluation = dataset["validation"].select_columns(columns) if "validation" in dataset else None
     if evaluation is not None and values.get("eval_strategy", "no") == "no":
         values["eval_strategy"] = values.get("save_strategy", "epoch")
-    args = SFTConfig(output_dir=str(config.output_dir), **values)
-    trainer = SFTTrainer(model=config.model, args=args, train_dataset=train, eval_dataset=evaluation,
-                         processing_class=tokenizer)
+    if config.method == "kd":
+        from ekt_curate.training.kd import make_kd_trainer
+
+        trainer = make_kd_trainer(config.model, str(config.teacher), tokenizer, values, str(config.output_dir), train,
+                                  evaluation, config.kd_beta, config.kd_lm_weight)
+    else:
+        args = SFTConfig(output_dir=str(config.output_dir), **values)
+        trainer = SFTTrainer(model=config.model, args=args, train_dataset=train, eval_dataset=evaluation,
+                             processing_class=tokenizer)
     checkpoint = _last_checkpoint(config.output_dir)
     trainer.train(resume_from_checkpoint=checkpoint)
     trainer.save_model(str(config.output_dir))
@@ -85,7 +96,9 @@ def run_train(config: TrainConfig) -> TrainSummary:
     summary = TrainSummary(config.output_dir, len(train), trainer.state.global_step,
                            losses[0] if losses else None, losses[-1] if losses else None, checkpoint)
     record = {"stage": "train", "command": command_line(), "dataset": str(config.dataset), "base_model": config.model,
-              "method": config.method, "config": {k: (v if isinstance(v, (int, float, str, bool, type(None)))
+              "method": config.method, "teacher": config.teacher,
+              "kd": {"beta": config.kd_beta, "lm_weight": config.kd_lm_weight} if config.method == "kd" else None,
+              "config": {k: (v if isinstance(v, (int, float, str, bool, type(None)))
                                                        else str(v)) for k, v in values.items()},
               "train_rows": summary.train_rows, "steps": summary.steps, "first_loss": summary.first_loss,
               "last_loss": summary.last_loss}

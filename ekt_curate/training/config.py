@@ -59,7 +59,12 @@ def load_train_config(path: Path | None, overrides: dict[str, Any] | None = None
                        f"fields, e.g. {', '.join(sorted(DEFAULTS))}")
     if "output_dir" in values:
         raise EktError(f"{path}: output_dir comes from --output-dir, not the config")
-    return {key: _number(value) for key, value in values.items()}
+    resolved = {key: _number(value) for key, value in values.items()}
+    for key, value in resolved.items():  # `save_strategy: no` in YAML 1.1 is the boolean False
+        default = fields[key].default
+        if isinstance(value, bool) and isinstance(default, str):
+            resolved[key] = "no" if not value else "yes"
+    return resolved
 
 
 def _number(value: Any) -> Any:

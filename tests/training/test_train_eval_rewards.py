@@ -125,3 +125,67 @@ def test_the_verifier_is_a_grpo_reward(tiny_model, tmp_path):
     assert reward.calls > calls_before
     logged = [entry for entry in trainer.state.log_history if "rewards/verified_answer/mean" in entry]
     assert logged and all(0.0 <= entry["rewards/verified_answer/mean"] <= 1.0 for entry in logged)
+
+
+def test_expert_iteration_adds_the_students_verified_programs(tiny_model, tmp_path, capsys):
+    seed = tmp_path / "seed.jsonl"
+    seed.write_text("".join(json.dumps({"task_id": t, "question": q, "gold": g, "completion": c,
+                                        "verdict": {"status": "pass", "passed": True}}) + "\n"
+                            for t, q, g, c in PROBLEMS) * 4)
+    # "twin/*" ask the memorized questions under new task ids: unsolved by the pool, solvable by the student
+    problems = tmp_path / "problems.jsonl"
+    problems.write_text("".join(json.dumps({"task_id": t.replace("mem", "twin") if i < 2 else t, "question": q,
+                                            "gold": g}) + "\n" for i, (t, q, g, _) in enumerate(PROBLEMS)))
+    config = tmp_path / "train.yaml"
+    config.write_text("num_train_epochs: 60\nlearning_rate: 3.0e-3\nper_device_train_batch_size: 4\n"
+                      "gradient_accumulation_steps: 1\nsave_strategy: 'no'\nwarmup_steps: 0\n")
+    work = tmp_path / "ei"
+    args = ["expert-iteration", "--seed", str(seed), "--model", str(tiny_model), "--workdir", str(work),
+            "--problems", str(problems), "--rounds", "1", "-n", "2", "--temperature", "0.2",
+            "--max-new-tokens", "16", "--config", str(config)]
+    assert main(args) == 0
+    round1 = json.loads((work / "round-1" / "round.json").read_text())
+    assert round1["sampled_problems"] == 2 and round1["added"] >= 1  # twin/0 and twin/1 were unsolved
+    assert round1["solved"] > len(PROBLEMS)
+    pool = [json.loads(line) for line in (work / "round-1" / "pool.jsonl").read_text().splitlines()]
+    assert any(r["task_id"].startswith("twin/") and r["verdict"]["passed"] for r in pool)
+    assert (work / "round-1" / "student" / "model.safetensors").exists()
+    capsys.readouterr()
+    assert main(args) == 0  # a second run finds both rounds done
+    assert capsys.readouterr().out.count("skipped") == 2
+
+
+def test_kd_baseline_distils_the_teacher(trained, tiny_model, memorizable, tmp_path, capsys):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from ekt_curate.training.kd import PromptCompletionCollator
+
+    run = tmp_path / "kd"
+    assert main(["train", "--method", "kd", "--teacher", str(trained), "--dataset", str(memorizable[0]),
+                 "--model", str(tiny_model), "--output-dir", str(run), "--set", "num_train_epochs=10",
+                 "--set", "learning_rate=3.0e-3", "--set", "per_device_train_batch_size=4", "--set",
+                 "gradient_accumulation_steps=1", "--set", "logging_steps=3", "--set", "save_strategy=no"]) == 0
+    record = json.loads((run / "ekt_train_config.json").read_text())
+    assert record["method"] == "kd" and record["kd"] == {"beta": 0.0, "lm_weight": 1.0}
+    assert record["last_loss"] < record["first_loss"] * 0.5, record
+    # the student moved towards the teacher: smaller KL on the curated completions than before
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+    from datasets import load_dataset
+
+    batch = PromptCompletionCollator(tokenizer, 256)(list(load_dataset(str(memorizable[0]))["train"]))
+    teacher = AutoModelForCausalLM.from_pretrained(trained)
+
+    def kl_to_teacher(model_path: Path) -> float:
+        student = AutoModelForCausalLM.from_pretrained(model_path)
+        with torch.no_grad():
+            t = teacher(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits.log_softmax(-1)
+            s = student(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits.log_softmax(-1)
+        mask = batch["labels"][:, 1:] != -100
+        kl = (t.exp() * (t - s)).sum(-1)[:, :-1][mask]
+        return float(kl.mean())
+
+    assert kl_to_teacher(run) < kl_to_teacher(tiny_model) * 0.5
+    assert main(["train", "--method", "kd", "--dataset", str(memorizable[0]), "--model", str(tiny_model),
+                 "--output-dir", str(tmp_path / "x")]) == 2
+    assert "--teacher" in capsys.readouterr().err
