@@ -70,16 +70,6 @@ class Policy:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Policy":
-        """Inverse of to_dict, for the zygote (data already validated)."""
-        return cls(
-            name=data["name"], description=data["description"], source=data["source"],
-            limits=Limits(**data["limits"]),
-            allow=Allow(**{k: tuple(v) if isinstance(v, list) else v for k, v in data["allow"].items()}),
-            layers=Layers(**data["layers"]),
-        )
-
 
 _SECTIONS = {"limits": Limits, "allow": Allow, "layers": Layers}
 _TOP_LEVEL = {"name": "str", "description": "str"}

@@ -60,8 +60,6 @@ class PublishSummary:
     hub_url: str | None = None
 
 
-COLUMNS = ("prompt", "completion", "task_id", "question", "gold", "answer", "verdict_status", "verdict_passed",
-           "verdict_cpu_ms", "verdict_wall_ms", "dedup_cluster_size", "dedup_canonical_hash", "sample_index")
 
 
 def split_of(task_id: str, validation_fraction: float) -> str:

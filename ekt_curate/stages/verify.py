@@ -58,6 +58,7 @@ class VerifySummary:
     processed: int = 0                # lines handled by this run
     seconds: float = 0.0
     layers: dict[str, str] = field(default_factory=dict)
+    steps: dict[str, dict[str, object]] = field(default_factory=dict)  # per step: seen, dropped by reason
 
     @property
     def samples(self) -> int:
@@ -116,7 +117,7 @@ def run_verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[in
     shard_done = start_after if not config.shard else len(range(config.shard[0], start_after, config.shard[1]))
     advance = progress(shard_total, shard_done) if progress else (lambda n: None)
 
-    steps = [ParseSamples(), AttachGold(gold, config.problems)]
+    steps: list = [ParseSamples(), AttachGold(gold, config.problems)]
     writer, reject_writer = LineWriter(output), LineWriter(rejects_path)
     started = time.monotonic()
     try:
@@ -127,7 +128,9 @@ def run_verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[in
                       if not config.shard or (line - 1) % config.shard[1] == config.shard[0])
             for step in steps:
                 stream = step(stream)
-            stream = JudgeAnswers(config.rel_tol)(ExecutePrograms(sandbox)(stream))
+            execute, judge = ExecutePrograms(sandbox), JudgeAnswers(config.rel_tol)
+            steps += [execute, judge]
+            stream = judge(execute(stream))
             for item in stream:
                 if item.reject:
                     _write_reject(item, reject_writer, summary, config.input, warn)
@@ -142,6 +145,8 @@ def run_verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[in
         writer.close()
         reject_writer.close()
         summary.seconds = time.monotonic() - started
+        summary.steps = {step.stats.name: {"seen": step.stats.seen, "dropped": dict(step.stats.dropped)}
+                         for step in steps}
     if summary.rejected > MAX_REJECT_MESSAGES:
         warn(f"... {summary.rejected - MAX_REJECT_MESSAGES} more rejected lines, all in {rejects_path}")
     write_meta(output, "verify", {
@@ -150,6 +155,7 @@ def run_verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[in
         "tasks_passed": len(summary.tasks_passed), "policy": config.policy, "answer": config.answer,
         "rel_tol": config.rel_tol, "problems": config.problems, "shard": list(config.shard) if config.shard else None,
         "prelude": str(config.prelude) if config.prelude else None, "sandbox_layers": summary.layers,
+        "steps_this_run": summary.steps,
     }, upstream=config.input)
     return summary
 

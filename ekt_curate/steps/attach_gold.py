@@ -15,9 +15,8 @@ class AttachGold:
 
     def __call__(self, items: Iterable[Item]) -> Iterator[Item]:
         for item in items:
-            if not item.reject:
-                item = self._attach(item)
-            yield self.stats.count(item)
+            before = item.reject is not None
+            yield self.stats.count(item if before else self._attach(item), before)
 
     def _attach(self, item: Item) -> Item:
         assert item.record is not None

@@ -28,12 +28,14 @@ class Item:
 
 @dataclass
 class StepStats:
+    """Lines a step saw, and the ones it dropped itself, by reason (earlier drops pass through)."""
+
     name: str
     seen: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
 
-    def count(self, item: Item) -> Item:
+    def count(self, item: Item, rejected_before: bool) -> Item:
         self.seen += 1
-        if item.reject:
+        if item.reject and not rejected_before:
             self.dropped[item.reject.split(":")[0]] += 1
         return item

@@ -25,9 +25,9 @@ class ExecutePrograms:
 
         for result in self.sandbox.map(programs()):
             while pending[0].reject:
-                yield self.stats.count(pending.popleft())
+                yield self.stats.count(pending.popleft(), True)
             item = pending.popleft()
             item.result = result
-            yield self.stats.count(item)
+            yield self.stats.count(item, False)
         while pending:  # rejects after the last program
-            yield self.stats.count(pending.popleft())
+            yield self.stats.count(pending.popleft(), True)

@@ -16,9 +16,10 @@ class JudgeAnswers:
 
     def __call__(self, items: Iterable[Item]) -> Iterator[Item]:
         for item in items:
-            if not item.reject:
+            before = item.reject is not None
+            if not before:
                 item.verdict = self.verdict(item)
-            yield self.stats.count(item)
+            yield self.stats.count(item, before)
 
     def verdict(self, item: Item) -> dict[str, object]:
         result = item.result

@@ -14,7 +14,8 @@ class ParseSamples:
 
     def __call__(self, items: Iterable[Item]) -> Iterator[Item]:
         for item in items:
-            yield self.stats.count(self._parse(item) if not item.reject else item)
+            before = item.reject is not None
+            yield self.stats.count(self._parse(item) if not before else item, before)
 
     @staticmethod
     def _parse(item: Item) -> Item:
