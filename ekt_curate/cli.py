@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ekt_curate import __version__
+from ekt_curate import __version__, commands
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SANDBOX, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -51,7 +51,7 @@ def _verify_parser(sub: argparse._SubParsersAction) -> None:
     again.add_argument("--overwrite", action="store_true", help="replace an existing output")
     p.add_argument("--strict", action="store_true", help="exit 1 if any input line was rejected")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
-    p.set_defaults(handler=_run_verify)
+    p.set_defaults(handler=commands.run_verify)
 
 
 def _merge_parser(sub: argparse._SubParsersAction) -> None:
@@ -62,7 +62,7 @@ def _merge_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("shards", type=Path, nargs="+", help="the shard outputs")
     p.add_argument("-o", "--output", type=Path, required=True, help="the merged file")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
-    p.set_defaults(handler=_run_merge)
+    p.set_defaults(handler=commands.run_merge)
 
 
 def _dedup_parser(sub: argparse._SubParsersAction) -> None:
@@ -82,7 +82,7 @@ def _dedup_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--keep-failed", action="store_true", help="keep samples that did not pass, too")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
-    p.set_defaults(handler=_run_dedup)
+    p.set_defaults(handler=commands.run_dedup)
 
 
 def _stats_parser(sub: argparse._SubParsersAction) -> None:
@@ -97,7 +97,7 @@ def _stats_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", type=Path, metavar="FILE", help="write the numbers as JSON")
     p.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML report with charts")
     p.add_argument("-q", "--quiet", action="store_true", help="no terminal tables")
-    p.set_defaults(handler=_run_stats)
+    p.set_defaults(handler=commands.run_stats)
 
 
 def _publish_parser(sub: argparse._SubParsersAction) -> None:
@@ -121,7 +121,7 @@ def _publish_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--prompt-template", type=Path, metavar="FILE",
                    help="the student's prompt, with a {question} placeholder (default: a short instruction)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing OUT/NAME")
-    p.set_defaults(handler=_run_publish)
+    p.set_defaults(handler=commands.run_publish)
 
 
 def _sample_parser(sub: argparse._SubParsersAction) -> None:
@@ -164,7 +164,7 @@ def _sample_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--policy", default="default", help="sandbox policy for --verify")
     p.add_argument("--workers", type=int, help="sandbox workers for --verify (default: all cores)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
-    p.set_defaults(handler=_run_sample)
+    p.set_defaults(handler=commands.run_sample)
 
 
 def _train_parser(sub: argparse._SubParsersAction) -> None:
@@ -187,7 +187,7 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kd-beta", type=float, default=0.0,
                    help="kd: 0 = forward KL(teacher||student) ... 1 = reverse KL (generalized JSD; default 0)")
     p.add_argument("--kd-lm-weight", type=float, default=1.0, help="kd: weight of the LM loss (default 1)")
-    p.set_defaults(handler=_run_train)
+    p.set_defaults(handler=commands.run_train)
 
 
 def _eval_parser(sub: argparse._SubParsersAction) -> None:
@@ -212,7 +212,7 @@ def _eval_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, help="sandbox workers (default: all cores)")
     p.add_argument("--resume", action="store_true", help="complete an interrupted eval's samples")
     p.add_argument("-q", "--quiet", action="store_true")
-    p.set_defaults(handler=_run_eval)
+    p.set_defaults(handler=commands.run_eval)
 
 
 def _expert_iteration_parser(sub: argparse._SubParsersAction) -> None:
@@ -237,7 +237,7 @@ def _expert_iteration_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a training field")
     p.add_argument("--policy", default="default", help="sandbox policy")
     p.add_argument("--workers", type=int, help="sandbox workers (default: all cores)")
-    p.set_defaults(handler=_run_expert_iteration)
+    p.set_defaults(handler=commands.run_expert_iteration)
 
 
 def _run_parser(sub: argparse._SubParsersAction) -> None:
@@ -248,7 +248,9 @@ def _run_parser(sub: argparse._SubParsersAction) -> None:
                                    "ekt_curate/pipelines/demo.yaml for every key.",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("pipeline", type=Path, help="pipeline.yaml")
-    p.set_defaults(handler=_run_pipeline)
+    p.set_defaults(handler=commands.run_pipeline)
+
+
 
 
 def _demo_parser(sub: argparse._SubParsersAction) -> None:
@@ -263,7 +265,7 @@ def _demo_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=Path("datasets_out/demo"), help="working directory")
     p.add_argument("--no-train", action="store_true", help="stop after publish (no ML libraries needed)")
     p.add_argument("--workers", type=int, metavar="N", help="sandbox workers (default: all cores)")
-    p.set_defaults(handler=_run_demo)
+    p.set_defaults(handler=commands.run_demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -277,171 +279,6 @@ def build_parser() -> argparse.ArgumentParser:
                 _train_parser, _eval_parser, _expert_iteration_parser, _run_parser, _demo_parser):
         add(sub)
     return parser
-
-
-def _run_verify(args: argparse.Namespace) -> int:
-    from ekt_curate.report import ProgressFactory, print_verify_summary
-    from ekt_curate.stages.verify import VerifyConfig, parse_shard, run_verify
-
-    config = VerifyConfig(
-        input=args.input, output=args.output, problems=args.problems, answer=args.answer, prelude=args.prelude,
-        rel_tol=args.rel_tol, policy=args.policy, workers=args.workers, resume=args.resume,
-        overwrite=args.overwrite, shard=parse_shard(args.shard) if args.shard else None)
-    progress = ProgressFactory("verify", enabled=not args.quiet)
-    try:
-        summary = run_verify(config, progress)
-    finally:
-        progress.close()
-    print_verify_summary(summary)
-    return EXIT_FAILED if args.strict and summary.rejected else EXIT_OK
-
-
-def _run_merge(args: argparse.Namespace) -> int:
-    from ekt_curate.stages.merge import run_merge
-
-    samples, rejects = run_merge(args.shards, args.output, overwrite=args.overwrite)
-    print(f"merged {len(args.shards)} shards: {samples:,} samples into {args.output}"
-          + (f", {rejects:,} rejected lines beside it" if rejects else ""))
-    return EXIT_OK
-
-
-def _run_dedup(args: argparse.Namespace) -> int:
-    from ekt_curate.report import ProgressFactory, print_dedup_summary
-    from ekt_curate.stages.dedup import DedupConfig, run_dedup
-
-    config = DedupConfig(input=args.input, output=args.output, threshold=args.threshold, num_perm=args.num_perm,
-                         max_per_task=args.max_per_task, keep_failed=args.keep_failed, overwrite=args.overwrite)
-    progress = ProgressFactory("dedup", enabled=not args.quiet)
-    try:
-        summary = run_dedup(config, progress)
-    finally:
-        progress.close()
-    print_dedup_summary(summary)
-    return EXIT_OK
-
-
-def _run_stats(args: argparse.Namespace) -> int:
-    from ekt_curate.jsonl import open_input
-    from ekt_curate.stages.stats import parse_ks, run_stats
-
-    open_input(args.input)
-    if args.compare:
-        open_input(args.compare)
-    run_stats(args.input, parse_ks(args.k), compare=args.compare, json_path=args.json, html_path=args.html,
-              show=not args.quiet)
-    return EXIT_OK
-
-
-def _run_publish(args: argparse.Namespace) -> int:
-    from ekt_curate.prompts import DEFAULT_STUDENT_TEMPLATE, load_template
-    from ekt_curate.stages.publish import PublishConfig, run_publish
-
-    config = PublishConfig(
-        input=args.input, name=args.name, out=args.out, push_to_hub=args.push_to_hub, private=args.private,
-        validation_fraction=args.validation_fraction, overwrite=args.overwrite, problems=args.problems,
-        prompt_template=load_template(args.prompt_template) if args.prompt_template else DEFAULT_STUDENT_TEMPLATE)
-    summary = run_publish(config)
-    splits = ", ".join(f"{split} {rows:,} rows" for split, rows in summary.splits.items())
-    print(f"published {summary.folder} ({splits}; {len(summary.files)} parquet files + README.md)")
-    if summary.hub_url:
-        print(f"pushed to {summary.hub_url}")
-    return EXIT_OK
-
-
-def _run_sample(args: argparse.Namespace) -> int:
-    from ekt_curate.report import ProgressFactory, print_sample_summary, print_verify_summary
-    from ekt_curate.stages.sample import SampleConfig, run_sample
-    from ekt_curate.stages.verify import parse_shard
-
-    config = SampleConfig(
-        problems=args.problems, model=args.model, output=args.output, n=args.n, prompt=args.prompt,
-        temperature=args.temperature, top_p=args.top_p, max_new_tokens=args.max_new_tokens, backend=args.backend,
-        seed=args.seed, shard=parse_shard(args.shard) if args.shard else None, resume=args.resume,
-        overwrite=args.overwrite, limit=args.limit, include_exemplars=args.include_exemplars,
-        batch_size=args.batch_size, base_url=args.base_url, api_key_env=args.api_key_env,
-        concurrency=args.concurrency, max_retries=args.max_retries, stop=tuple(args.stop) if args.stop else None, verify=args.verify,
-        verify_policy=args.policy, workers=args.workers)
-    progress = ProgressFactory("sample", enabled=not args.quiet, unit="samples")
-    try:
-        summary = run_sample(config, progress)
-    finally:
-        progress.close()
-    print_sample_summary(summary)
-    if summary.verified is not None:
-        print_verify_summary(summary.verified)
-    return EXIT_OK
-
-
-def _overrides(pairs: list[str]) -> dict[str, object]:
-    import yaml
-
-    from ekt_curate.errors import EktError
-
-    values: dict[str, object] = {}
-    for pair in pairs:
-        key, sep, text = pair.partition("=")
-        if not sep or not key:
-            raise EktError(f"--set takes KEY=VALUE, got {pair!r}")
-        value = yaml.safe_load(text)
-        if isinstance(value, bool) and text.strip().lower() not in ("true", "false"):
-            value = text.strip()  # YAML 1.1 reads no/yes/on/off as booleans; `--set save_strategy=no` means "no"
-        values[key.strip()] = value
-    return values
-
-
-def _run_train(args: argparse.Namespace) -> int:
-    from ekt_curate.stages.train import TrainConfig, run_train
-
-    summary = run_train(TrainConfig(dataset=args.dataset, model=args.model, output_dir=args.output_dir,
-                                    config=args.config, overrides=_overrides(args.set), method=args.method,
-                                    teacher=args.teacher, kd_beta=args.kd_beta, kd_lm_weight=args.kd_lm_weight))
-    losses = f"; loss {summary.first_loss:.3f} -> {summary.last_loss:.3f}" if summary.last_loss is not None else ""
-    print(f"trained on {summary.train_rows:,} examples, {summary.steps:,} steps{losses}; "
-          f"student saved in {summary.output_dir}")
-    return EXIT_OK
-
-
-def _run_eval(args: argparse.Namespace) -> int:
-    from ekt_curate.stages.evaluate import EvalConfig, run_eval
-    from ekt_curate.stages.stats import parse_ks
-
-    result = run_eval(EvalConfig(
-        model=args.model, problems=args.problems, n=args.n, ks=parse_ks(args.k), temperature=args.temperature,
-        greedy=args.greedy, max_new_tokens=args.max_new_tokens, out=args.out, compare=args.compare,
-        limit=args.limit, backend=args.backend, policy=args.policy, workers=args.workers, resume=args.resume,
-        quiet=args.quiet))
-    shown = ", ".join(f"pass@{k} {'n/a' if v is None else f'{100 * v:.1f}%'}" for k, v in result["pass_at_k"].items())
-    print(f"eval: {shown}, coverage {100 * result['coverage']:.1f}% over {result['tasks']:,} problems; "
-          f"details in {result['folder']}")
-    return EXIT_OK
-
-
-def _run_expert_iteration(args: argparse.Namespace) -> int:
-    from ekt_curate.stages.expert_iteration import ExpertIterationConfig, run_expert_iteration
-
-    history = run_expert_iteration(ExpertIterationConfig(
-        seed=args.seed, model=args.model, workdir=args.workdir, problems=args.problems, rounds=args.rounds, n=args.n,
-        limit=args.limit, temperature=args.temperature, max_new_tokens=args.max_new_tokens, train_config=args.config,
-        train_overrides=_overrides(args.set), policy=args.policy, workers=args.workers))
-    last = history[-1]
-    student = args.workdir / f"round-{last['round']}" / "student"
-    print(f"expert iteration: {len(history) - 1} rounds; the pool solves {last['solved']:,} of "
-          f"{last['problems']:,} problems; final student: {student}")
-    return EXIT_OK
-
-
-def _run_pipeline(args: argparse.Namespace) -> int:
-    from ekt_curate.stages.pipeline import load_pipeline, run_pipeline
-
-    run_pipeline(load_pipeline(args.pipeline))
-    return EXIT_OK
-
-
-def _run_demo(args: argparse.Namespace) -> int:
-    from ekt_curate.stages.demo import run_demo
-
-    return run_demo(args.out, problems=args.problems, samples=args.samples, workers=args.workers,
-                    train=not args.no_train)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,11 @@ def run_demo(out: Path, problems: int = 60, samples: int = 4, workers: int | Non
              train: bool = True) -> int:
     from ekt_curate.stages.pipeline import load_pipeline, run_pipeline
 
+    if train:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # weight loading/saving bars say nothing a demo reader needs
+
     spec = Path(str(resources.files("ekt_curate") / "pipelines" / "demo.yaml"))
     overrides: dict[str, object] = {"workdir": str(out.resolve()), "limit": problems,
                                     "teacher": {"backend": "annotations", "n": samples},
@@ -26,6 +31,10 @@ def run_demo(out: Path, problems: int = 60, samples: int = 4, workers: int | Non
           "Real models: see README)\n")
     results = run_pipeline(pipeline)
     work = pipeline.workdir
+    from ekt_curate.stages.stats import run_stats
+
+    print()
+    run_stats(work / "samples.verified.jsonl", (1, 2, 4), compare=work / "samples.curated.jsonl")
     print(f"\nopen {work / 'report.html'} (teacher samples vs curated) and {work / 'eval' / 'report.html'} (student)")
     print(f"dataset: {results['dataset']}" + (f"; student: {results['student']}" if "student" in results else ""))
     return 0

@@ -65,9 +65,11 @@ def run_train(config: TrainConfig) -> TrainSummary:
     values = resolve(load_train_config(config.config, config.overrides))
     dataset = _load_dataset(config.dataset)
 
+    import datasets
     from transformers import AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
+    datasets.disable_progress_bars()  # the tokenization passes are quick; the trainer's bar is the one to watch
     tokenizer = AutoTokenizer.from_pretrained(config.model)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
