@@ -17,14 +17,10 @@ def run_verify(args: argparse.Namespace) -> int:
         input=args.input, output=args.output, problems=args.problems, answer=args.answer, prelude=args.prelude,
         rel_tol=args.rel_tol, policy=args.policy, workers=args.workers, resume=args.resume,
         overwrite=args.overwrite, shard=parse_shard(args.shard) if args.shard else None)
-    progress = ProgressFactory("verify", enabled=not args.quiet)
-    try:
+    with ProgressFactory("verify", enabled=not args.quiet) as progress:
         summary = run_verify(config, progress)
-    finally:
-        progress.close()
     print_verify_summary(summary)
     return EXIT_FAILED if args.strict and summary.rejected else EXIT_OK
-
 
 
 def run_merge(args: argparse.Namespace) -> int:
@@ -36,21 +32,16 @@ def run_merge(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-
 def run_dedup(args: argparse.Namespace) -> int:
     from ekt_curate.report import ProgressFactory, print_dedup_summary
     from ekt_curate.stages.dedup import DedupConfig, run_dedup
 
     config = DedupConfig(input=args.input, output=args.output, threshold=args.threshold, num_perm=args.num_perm,
                          max_per_task=args.max_per_task, keep_failed=args.keep_failed, overwrite=args.overwrite)
-    progress = ProgressFactory("dedup", enabled=not args.quiet)
-    try:
+    with ProgressFactory("dedup", enabled=not args.quiet) as progress:
         summary = run_dedup(config, progress)
-    finally:
-        progress.close()
     print_dedup_summary(summary)
     return EXIT_OK
-
 
 
 def run_stats(args: argparse.Namespace) -> int:
@@ -63,7 +54,6 @@ def run_stats(args: argparse.Namespace) -> int:
     run_stats(args.input, parse_ks(args.k), compare=args.compare, json_path=args.json, html_path=args.html,
               show=not args.quiet)
     return EXIT_OK
-
 
 
 def run_publish(args: argparse.Namespace) -> int:
@@ -82,7 +72,6 @@ def run_publish(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-
 def run_sample(args: argparse.Namespace) -> int:
     from ekt_curate.report import ProgressFactory, print_sample_summary, print_verify_summary
     from ekt_curate.stages.sample import SampleConfig, run_sample
@@ -96,16 +85,12 @@ def run_sample(args: argparse.Namespace) -> int:
         batch_size=args.batch_size, base_url=args.base_url, api_key_env=args.api_key_env,
         concurrency=args.concurrency, max_retries=args.max_retries, stop=tuple(args.stop) if args.stop else None, verify=args.verify,
         verify_policy=args.policy, workers=args.workers)
-    progress = ProgressFactory("sample", enabled=not args.quiet, unit="samples")
-    try:
+    with ProgressFactory("sample", enabled=not args.quiet, unit="samples") as progress:
         summary = run_sample(config, progress)
-    finally:
-        progress.close()
     print_sample_summary(summary)
     if summary.verified is not None:
         print_verify_summary(summary.verified)
     return EXIT_OK
-
 
 
 def overrides(pairs: list[str]) -> dict[str, object]:
@@ -125,7 +110,6 @@ def overrides(pairs: list[str]) -> dict[str, object]:
     return values
 
 
-
 def run_train(args: argparse.Namespace) -> int:
     from ekt_curate.stages.train import TrainConfig, run_train
 
@@ -136,7 +120,6 @@ def run_train(args: argparse.Namespace) -> int:
     print(f"trained on {summary.train_rows:,} examples, {summary.steps:,} steps{losses}; "
           f"student saved in {summary.output_dir}")
     return EXIT_OK
-
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -154,7 +137,6 @@ def run_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-
 def run_expert_iteration(args: argparse.Namespace) -> int:
     from ekt_curate.stages.expert_iteration import ExpertIterationConfig, run_expert_iteration
 
@@ -169,13 +151,11 @@ def run_expert_iteration(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-
 def run_pipeline(args: argparse.Namespace) -> int:
     from ekt_curate.stages.pipeline import load_pipeline, run_pipeline
 
     run_pipeline(load_pipeline(args.pipeline))
     return EXIT_OK
-
 
 
 def run_demo(args: argparse.Namespace) -> int:

@@ -76,6 +76,13 @@ class ProgressFactory:
     def close(self) -> None:
         if self._rich is not None:
             self._rich.stop()
+            self._rich = None
+
+    def __enter__(self) -> "ProgressFactory":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def print_verify_summary(summary: VerifySummary, stream: TextIO = sys.stdout) -> None:

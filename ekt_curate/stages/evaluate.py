@@ -59,21 +59,15 @@ def run_eval(config: EvalConfig) -> dict[str, Any]:
     prompt_file.write_text(template.read_text(encoding="utf-8") if template.is_file() else DEFAULT_STUDENT_TEMPLATE,
                            encoding="utf-8")
     samples = folder / "samples.jsonl"
-    progress = ProgressFactory("eval: sample", enabled=not config.quiet, unit="samples")
-    try:
+    with ProgressFactory("eval: sample", enabled=not config.quiet, unit="samples") as progress:
         run_sample(SampleConfig(problems=config.problems, model=config.model, output=samples, n=n,
                                 prompt=str(prompt_file), temperature=temperature, max_new_tokens=config.max_new_tokens,
                                 backend=config.backend, stop=STUDENT_STOP, include_exemplars=True, limit=config.limit,
                                 resume=config.resume and samples.exists(),
                                 overwrite=not (config.resume and samples.exists())), progress)
-    finally:
-        progress.close()
-    progress = ProgressFactory("eval: verify", enabled=not config.quiet)
-    try:
+    with ProgressFactory("eval: verify", enabled=not config.quiet) as progress:
         verified = run_verify(VerifyConfig(input=samples, policy=config.policy, workers=config.workers,
                                            overwrite=True), progress)
-    finally:
-        progress.close()
     runs = run_stats(verified.output, ks, compare=config.compare, json_path=folder / "stats.json",
                      html_path=folder / "report.html", show=not config.quiet)
     student = runs[0]
