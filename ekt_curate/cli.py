@@ -147,7 +147,7 @@ def _sample_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", choices=("transformers", "vllm", "openai"), default="transformers")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, metavar="SEQUENCES",
-                   help="transformers: sequences per generate call (default: fit GPU memory; one prompt's n on CPU)")
+                   help="transformers: sequences per generate call (default: fit GPU memory; 16 on CPU)")
     p.add_argument("--base-url", help="openai: the endpoint, e.g. http://host:8000/v1")
     p.add_argument("--api-key-env", default="OPENAI_API_KEY", help="openai: environment variable holding the key")
     p.add_argument("--concurrency", type=int, default=16, help="openai: requests in flight (default: 16)")

@@ -26,8 +26,9 @@ class Backend(Protocol):
     name: str
     model: str
 
-    def generate(self, prompts: list[str], params: SamplingParams) -> list[list[Completion]]:
-        """``params.n`` completions for each prompt, in prompt order."""
+    def generate(self, prompts: list[str], params: SamplingParams, prefix: str | None = None) -> list[list[Completion]]:
+        """``params.n`` completions for each prompt, in prompt order. ``prefix`` is the text every
+        prompt starts with (the few-shot exemplars), for backends that can reuse its computation."""
         ...
 
     def preferred_batch(self, params: SamplingParams) -> int:

@@ -46,7 +46,7 @@ class OpenAIBackend:
     def preferred_batch(self, params: SamplingParams) -> int:
         return self.concurrency * 2  # keep every connection busy
 
-    def generate(self, prompts: list[str], params: SamplingParams) -> list[list[Completion]]:
+    def generate(self, prompts: list[str], params: SamplingParams, prefix: str | None = None) -> list[list[Completion]]:
         return list(self.pool.map(lambda prompt: self._one(prompt, params), prompts))
 
     def _one(self, prompt: str, params: SamplingParams) -> list[Completion]:

@@ -21,7 +21,7 @@ class VLLMBackend:
     def preferred_batch(self, params: SamplingParams) -> int:
         return 1024
 
-    def generate(self, prompts: list[str], params: SamplingParams) -> list[list[Completion]]:
+    def generate(self, prompts: list[str], params: SamplingParams, prefix: str | None = None) -> list[list[Completion]]:
         from vllm import SamplingParams as VLLMSamplingParams
 
         sampling = VLLMSamplingParams(n=params.n, temperature=params.temperature, top_p=params.top_p,

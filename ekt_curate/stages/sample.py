@@ -128,6 +128,7 @@ def run_sample(config: SampleConfig, progress: Callable[[int, int], Callable[[in
                                                                         for p in problems),
                             excluded=sorted(excluded))
     stop = config.stop if config.stop is not None else prompt.stop
+    shared = prompt.template.split("{question}")[0] if "{question}" in prompt.template else None
     meta_base = {"model": config.model, "backend": config.backend, "prompt": prompt.name,
                  "temperature": config.temperature, "top_p": config.top_p,
                  "max_new_tokens": config.max_new_tokens, "seed": config.seed}
@@ -152,7 +153,7 @@ def run_sample(config: SampleConfig, progress: Callable[[int, int], Callable[[in
             for start in range(0, len(group), step):
                 batch = group[start:start + step]
                 batch_params = SamplingParams(**{**params.__dict__, "seed": _batch_seed(config.seed, batch[0].task_id)})
-                completions = backend.generate([prompt.render(p.question) for p in batch], batch_params)
+                completions = backend.generate([prompt.render(p.question) for p in batch], batch_params, prefix=shared)
                 for problem, outs in zip(batch, completions):
                     first = config.n - missing
                     for offset, completion in enumerate(outs):
