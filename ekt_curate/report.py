@@ -22,16 +22,20 @@ class PlainProgress:
         self.label, self.total, self.done, self.stream, self.every = label, total, done, stream, every
         self.unit = unit
         self.start_done, self.started, self.last = done, time.monotonic(), 0.0
+        self.tokens = 0
 
-    def advance(self, count: int) -> None:
+    def advance(self, count: int, tokens: int = 0) -> None:
         self.done += count
+        self.tokens += tokens
         now = time.monotonic()
         if now - self.last >= self.every or self.done >= self.total:
             self.last = now
-            rate = (self.done - self.start_done) / max(now - self.started, 1e-9)
+            elapsed = max(now - self.started, 1e-9)
+            rate = (self.done - self.start_done) / elapsed
             eta = (self.total - self.done) / rate if rate > 0 else 0
             share = 100 * self.done / self.total if self.total else 100
-            print(f"{self.label}: {self.done:,}/{self.total:,} {self.unit} ({share:.1f}%), {rate:,.0f}/s, "
+            speed = f", {self.tokens / elapsed:,.0f} tokens/s" if self.tokens else ""
+            print(f"{self.label}: {self.done:,}/{self.total:,} {self.unit} ({share:.1f}%), {rate:,.0f}/s{speed}, "
                   f"ETA {_duration(eta)}", file=self.stream, flush=True)
 
 
@@ -47,9 +51,9 @@ class ProgressFactory:
         self.label, self.enabled, self.stream, self.unit = label, enabled, stream, unit
         self._rich = None
 
-    def __call__(self, total: int, done: int) -> Callable[[int], None]:
+    def __call__(self, total: int, done: int) -> Callable[..., None]:
         if not self.enabled:
-            return lambda count: None
+            return lambda count, tokens=0: None
         if not self.stream.isatty():
             return PlainProgress(self.label, total, done, self.stream, unit=self.unit).advance
         from rich.console import Console
@@ -61,15 +65,19 @@ class ProgressFactory:
         self._rich.start()
         task = self._rich.add_task(self.label, total=total, completed=done, rate="")
         started, first = time.monotonic(), done
-        state = {"done": done, "shown": 0.0}
+        state = {"done": done, "shown": 0.0, "tokens": 0}
 
-        def advance(count: int) -> None:
+        def advance(count: int, tokens: int = 0) -> None:
             state["done"] += count
+            state["tokens"] += tokens
             now = time.monotonic()
             if now - state["shown"] > 0.1 or state["done"] >= total:
                 state["shown"] = now
-                rate = (state["done"] - first) / max(now - started, 1e-9)
-                self._rich.update(task, completed=state["done"], rate=f"{rate:,.0f}/s")  # type: ignore[union-attr]
+                elapsed = max(now - started, 1e-9)
+                rate = f"{(state['done'] - first) / elapsed:,.0f} {self.unit}/s"
+                if state["tokens"]:
+                    rate += f", {state['tokens'] / elapsed:,.0f} tokens/s"
+                self._rich.update(task, completed=state["done"], rate=rate)  # type: ignore[union-attr]
 
         return advance
 

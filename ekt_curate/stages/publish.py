@@ -235,7 +235,7 @@ def _write_card(staging: Path, counts: Counter[str], config: PublishConfig, sour
 
 def _card_body(config: PublishConfig, counts: Counter[str], source: Path) -> str:
     meta = read_meta(source)
-    verify, dedup = find_stage(meta, "verify"), find_stage(meta, "dedup")
+    verify, dedup, sample = find_stage(meta, "verify"), find_stage(meta, "dedup"), find_stage(meta, "sample")
     teacher = _teacher_info(source)
     rows = "\n".join(f"| {split} | {n:,} |" for split, n in counts.items())
     lines = [
@@ -272,6 +272,13 @@ def _card_body(config: PublishConfig, counts: Counter[str], source: Path) -> str
         lines.append(f"- Teacher: {', '.join(f'{k} = `{v}`' for k, v in sorted(teacher.items()))}")
     else:
         lines.append("- Teacher: not recorded in the samples' `meta`")
+    if sample:
+        excluded = sample.get("excluded_exemplars") or []
+        lines.append(f"- Sampling: {sample.get('n')} samples per problem for {sample.get('problem_count', 0):,} "
+                     f"problems, stop sequences {sample.get('stop')}; "
+                     + (f"the prompt's {len(excluded)} exemplar problems were excluded from sampling "
+                        f"({', '.join(f'`{t}`' for t in excluded)})" if excluded else "no problems excluded")
+                     + f"; command `{sample.get('command')}`")
     if verify:
         statuses = verify.get("statuses", {})
         samples = verify.get("samples", 0) or 0

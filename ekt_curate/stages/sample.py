@@ -133,7 +133,7 @@ def run_sample(config: SampleConfig, progress: Callable[[int, int], Callable[[in
                  "temperature": config.temperature, "top_p": config.top_p,
                  "max_new_tokens": config.max_new_tokens, "seed": config.seed}
     total = len(problems) * config.n
-    advance = progress(total, summary.already) if progress else (lambda n: None)
+    advance = progress(total, summary.already) if progress else (lambda n, tokens=0: None)
 
     finished = threading.Event()
     verifier = _start_verifier(config, finished) if config.verify else None
@@ -162,7 +162,7 @@ def run_sample(config: SampleConfig, progress: Callable[[int, int], Callable[[in
                                       "sample_index": first + offset, "meta": meta_base})
                         summary.tokens += completion.tokens
                         summary.written += 1
-                    advance(len(outs))
+                    advance(len(outs), sum(c.tokens for c in outs))
                 summary.seconds = time.monotonic() - started
     finally:
         writer.close()

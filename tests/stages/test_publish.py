@@ -62,7 +62,7 @@ def test_card_declares_configs_and_records_provenance(curated, tmp_path):
     for key in ("license: mit", "task_categories:", "size_categories:", "language:", "tags:", "configs:",
                 "split: train", "path: data/train-*.parquet", "split: validation"):
         assert key in header, key
-    for fact in ("Source problems: gsm8k:train", "Teacher:", "gsm8k-annotations", "sandbox policy", "Verified:",
+    for fact in ("Source problems: gsm8k:train", "Teacher:", "sandbox policy", "Verified:",
                  "Dedup:", "Verify command: `", "Publish command: `", "exact_duplicate"):
         assert fact in card, fact
 
