@@ -9,6 +9,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 _libc.prctl.restype = ctypes.c_int
 _libc.syscall.restype = ctypes.c_long
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
@@ -36,3 +37,17 @@ def raw_syscall(number: int, *args: object) -> tuple[int, int]:
     """(result, errno) without raising, for probing whether a feature exists."""
     result = _libc.syscall(number, *args)
     return result, (ctypes.get_errno() if result < 0 else 0)
+
+
+CLONE_NEWNS = 0x00020000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 1 << 14, 1 << 18
+
+
+def mount_private_tmpfs(path: str, size_mib: int, files: int) -> None:
+    """In a new mount namespace (this process and its children only), mount a tmpfs of bounded
+    size and file count on ``path``. Needs CAP_SYS_ADMIN. Raises OSError naming the step."""
+    _check(_libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+    _check(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
+    options = f"size={size_mib}m,nr_inodes={files},mode=0711".encode()
+    _check(_libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, options),
+           f"mount tmpfs on {path}")

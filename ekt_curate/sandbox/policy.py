@@ -40,6 +40,8 @@ class Limits:
     threads: int = 1                   # RLIMIT_NPROC for the sandbox uid (only enforced when running as root)
     program_bytes: int = 1 << 20       # larger programs are rejected before they reach the zygote
     answer_chars: int = 1000           # a text answer is cut to this many characters
+    scratch_mib: int = 64              # the scratch tmpfs of each worker (root only), all files together
+    scratch_files: int = 1024          # ... and how many files and directories it may hold
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Layers:
     seccomp: bool = True               # syscall allowlist; required unless set false
     landlock: bool = True              # filesystem/network/signal confinement; required unless set false
     drop_privileges: bool = True       # when running as root, run children as an unprivileged uid
+    scratch_quota: bool = True         # when running as root, a private size-capped tmpfs for scratch
     uid_base: int = 1_990_000_000      # worker i runs as uid_base + i (no passwd entry needed)
     gid: int = 1_990_000_000
 
@@ -161,7 +164,7 @@ def _check_type(source: str, key: str, value: Any, declared: Any) -> Any:
 def _check_values(policy: Policy) -> None:
     lim = policy.limits
     for name in ("wall_seconds", "cpu_seconds", "memory_mib", "output_bytes", "file_size_bytes",
-                 "open_files", "threads", "program_bytes", "answer_chars"):
+                 "open_files", "threads", "program_bytes", "answer_chars", "scratch_mib", "scratch_files"):
         if getattr(lim, name) <= 0:
             raise PolicyError(f"{policy.source}: limits.{name} must be positive")
     if lim.open_files < 8:

@@ -28,7 +28,7 @@ from ekt_curate.sandbox.child import Confinement, child_main
 from ekt_curate.sandbox.landlock import LandlockLayers
 from ekt_curate.sandbox.seccomp_filter import LoadableFilter, describe
 from ekt_curate.sandbox.supervise import Watch, classify
-from ekt_curate.sandbox.linux import PR_SET_PDEATHSIG, prctl
+from ekt_curate.sandbox.linux import PR_SET_PDEATHSIG, mount_private_tmpfs, prctl
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 SYSTEM_LIBRARY_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib")
@@ -98,6 +98,7 @@ class Zygote:
         self.scratch_area = os.path.join(config["scratch_root"], f"w{self.worker}-{os.getpid()}")
         os.mkdir(self.scratch_area, 0o711)
         self.layers: dict[str, str] = {}
+        self._scratch_quota()
         identity = self._identity()
         landlock = self._confine_landlock()
         seccomp = self._confine_seccomp(config)
@@ -172,6 +173,23 @@ class Zygote:
             raise RuntimeError(f"seccomp layer unavailable: {exc}") from exc
         self.layers["seccomp"] = describe(supervisor, program, self.policy.allow.threads)
         return program
+
+    def _scratch_quota(self) -> None:
+        """A private tmpfs for scratch, so a program that writes many files fills its own few MiB
+        (ENOSPC), not the host's memory or disk. Needs root; mounted before the zygote confines
+        itself, in a mount namespace of its own that dies with it."""
+        limits = self.policy.limits
+        if os.geteuid() != 0:
+            self.layers["scratch"] = "not root: scratch is on the shared tmpfs, with no quota"
+            return
+        if not self.policy.layers.scratch_quota:
+            self.layers["scratch"] = "off (policy): scratch is on the shared tmpfs, with no quota"
+            return
+        try:
+            mount_private_tmpfs(self.scratch_area, limits.scratch_mib, limits.scratch_files)
+        except OSError as exc:
+            raise RuntimeError(f"scratch_quota layer unavailable: {exc}") from exc
+        self.layers["scratch"] = f"private tmpfs of {limits.scratch_mib} MiB and {limits.scratch_files} files"
 
     def _identity(self) -> dict[str, int | None]:
         if os.geteuid() != 0:

@@ -139,6 +139,10 @@ HOSTILE: list[tuple[str, str, str, str]] = [
      "runtime_error"),
     ("huge file", "write 100 MB", "with open('big', 'wb') as f:\n    for _ in range(100):\n        f.write(b'0' * 10**6)\n",
      "output_limit"),
+    ("scratch quota", "many files", "for i in range(400):\n    with open(f'f{{i}}', 'wb') as f:\n"
+     "        f.write(bytes(10**6 - 1))\nanswer = 'ESCAPED'\n", "runtime_error"),
+    ("scratch quota", "many empty files", "for i in range(100000):\n    open(f'e{{i}}', 'w').close()\n"
+     "answer = 'ESCAPED'\n", "runtime_error"),
     ("input", "input()", "answer = input('How many? ')\n", "runtime_error"),
     # -- forged results -------------------------------------------------------------------------
     ("forged verdict", "every fd then continue", "import os\nfake = b'{{\"status\":\"ok\",\"answer\":[\"int\",\"424242\"],"
