@@ -24,7 +24,7 @@ def _verify_parser(sub: argparse._SubParsersAction) -> None:
         description="Run each sample's program in the hardened sandbox and compare its answer with the gold "
                     "answer. Input: JSON Lines with task_id, completion (or code) and gold; other fields are "
                     "carried through. Output: each record plus a 'verdict', in input order.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EPILOG)
     p.add_argument("input", type=Path, help="samples.jsonl")
     p.add_argument("-o", "--output", type=Path,
                    help="where to write (default: INPUT_STEM.verified.jsonl next to the input); rejected "
@@ -58,7 +58,7 @@ def _merge_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("merge", help="join 'verify --shard' outputs back into one file, in input order",
                        description="Join the outputs of 'ekt-curate verify --shard I/N' (and their rejects "
                                    "files) into one file in input order, identical to an unsharded run.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EPILOG)
     p.add_argument("shards", type=Path, nargs="+", help="the shard outputs")
     p.add_argument("-o", "--output", type=Path, required=True, help="the merged file")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
@@ -72,7 +72,7 @@ def _dedup_parser(sub: argparse._SubParsersAction) -> None:
                                    "local names ignored) and near (MinHash + LSH over 5-grams of the canonical "
                                    "tokens, numbers and operators included). Dropped records go to "
                                    "OUTPUT_STEM.dropped.jsonl with the reason.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EPILOG)
     p.add_argument("input", type=Path, help="a verified file (output of 'ekt-curate verify')")
     p.add_argument("-o", "--output", type=Path, help="default: INPUT_STEM.curated.jsonl next to the input")
     p.add_argument("--threshold", type=float, default=0.85, help="near-duplicate Jaccard threshold (default: 0.85)")
@@ -90,7 +90,7 @@ def _stats_parser(sub: argparse._SubParsersAction) -> None:
                        description="Statistics of a verified (or curated) file: unbiased pass@k (Chen et al. "
                                    "2021), coverage, per-sample accuracy, status and failure counts, per-task "
                                    "pass-rate, program length and runtime distributions.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EPILOG)
     p.add_argument("input", type=Path, help="a verified file")
     p.add_argument("--k", default="1,10,100", help="comma-separated k for pass@k (default: 1,10,100)")
     p.add_argument("--compare", type=Path, metavar="OTHER", help="a second verified file, shown side by side")
@@ -108,8 +108,7 @@ def _publish_parser(sub: argparse._SubParsersAction) -> None:
                                    "a README.md dataset card with provenance. datasets.load_dataset('OUT/NAME') "
                                    "reads it back. The token for --push-to-hub comes from HF_TOKEN or a cached "
                                    "login and is never printed or written.",
-                       epilog=EPILOG + " 4: the Hub could not be reached or refused (the local copy is intact).",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EPILOG.replace("; 130", "; 4 the Hub could not be reached or refused (the local copy stays); 130"))
     p.add_argument("input", type=Path, help="a curated file (output of 'ekt-curate dedup')")
     p.add_argument("--name", required=True, help="dataset folder name")
     p.add_argument("--out", type=Path, default=Path("datasets_out"), help="parent folder (default: datasets_out)")
@@ -131,8 +130,7 @@ def _sample_parser(sub: argparse._SubParsersAction) -> None:
                                    "vllm (offline engine, if installed), openai (any OpenAI-compatible "
                                    "completions endpoint: a vLLM/SGLang/TGI cluster). The prompt's exemplar "
                                    "problems are left out of sampling unless --include-exemplars.",
-                       epilog=EPILOG + " 4: the endpoint failed after its retries.",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EPILOG.replace("; 130", "; 4 the endpoint failed after its retries; 130"))
     p.add_argument("--problems", default="gsm8k:train", help="gsm8k:train (default), gsm8k:test or a JSONL file")
     p.add_argument("--model", required=True, help="model path or Hub id (for openai: the served model name)")
     p.add_argument("-n", type=int, default=100, help="samples per problem (default: 100)")
@@ -173,7 +171,7 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
                                    "a dataset written by 'ekt-curate publish', loss on completion tokens only. "
                                    "The config is a YAML of SFTConfig fields; defaults are documented in the "
                                    "README. On several GPUs: accelerate launch -m ekt_curate train ...",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EPILOG)
     p.add_argument("--dataset", type=Path, required=True, help="a folder written by 'ekt-curate publish'")
     p.add_argument("--model", required=True, help="the base student (path or Hub id)")
     p.add_argument("--output-dir", type=Path, required=True, help="the run directory (model, tokenizer, config)")
@@ -196,7 +194,7 @@ def _eval_parser(sub: argparse._SubParsersAction) -> None:
                                    "it samples n programs per problem with the prompt it was trained on, each is "
                                    "verified in the sandbox, and stats reports pass@k and coverage. Writes "
                                    "samples, verdicts, stats.json and report.html to the eval folder.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EPILOG)
     p.add_argument("--model", required=True, help="run directory or model")
     p.add_argument("--problems", default="gsm8k:test", help="default: gsm8k:test")
     p.add_argument("-n", type=int, default=100, help="samples per problem (default: 100)")
@@ -223,7 +221,7 @@ def _expert_iteration_parser(sub: argparse._SubParsersAction) -> None:
                                    "does not solve yet, they are verified and deduplicated, passing ones join the "
                                    "pool, and a fresh student is trained from the base model. Completed rounds "
                                    "are skipped when the command runs again.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EPILOG)
     p.add_argument("--seed", type=Path, required=True, help="curated JSONL (output of 'ekt-curate dedup')")
     p.add_argument("--model", required=True, help="the base student every round starts from")
     p.add_argument("--workdir", type=Path, required=True, help="where the rounds are written")
@@ -246,7 +244,7 @@ def _run_parser(sub: argparse._SubParsersAction) -> None:
                                    "whose settings and inputs have not changed since it completed is skipped; "
                                    "sample, verify and train resume where they stopped. See "
                                    "ekt_curate/pipelines/demo.yaml for every key.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EPILOG)
     p.add_argument("pipeline", type=Path, help="pipeline.yaml")
     p.set_defaults(handler=commands.run_pipeline)
 
@@ -259,7 +257,7 @@ def _demo_parser(sub: argparse._SubParsersAction) -> None:
                                    "samples for GSM8K train problems (programs built from the dataset's calculator "
                                    "annotations, with realistic failures), verify, dedup, stats, publish, train a "
                                    "tiny locally built student and evaluate it. A couple of minutes on a laptop.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EPILOG)
     p.add_argument("--problems", type=int, default=60, metavar="N", help="GSM8K train problems (default: 60)")
     p.add_argument("-n", "--samples", type=int, default=4, metavar="K", help="samples per problem (default: 4)")
     p.add_argument("--out", type=Path, default=Path("datasets_out/demo"), help="working directory")
