@@ -134,12 +134,16 @@ class Sandbox:
         shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
         self._scratch_root = tempfile.mkdtemp(prefix="ekt-sandbox-", dir=shm)
         os.chmod(self._scratch_root, 0o711)  # the sandbox uid must reach its own job directory
+        pending: list[_Worker] = []
         try:
-            pending = [self._spawn(i) for i in range(self.workers)]  # start all, then wait: in parallel
+            for index in range(self.workers):  # start them all, then wait: they boot in parallel
+                pending.append(self._spawn(index))
             self._workers = [self._handshake(worker) for worker in pending]
         except BaseException:
-            for worker in pending if "pending" in locals() else []:
+            for worker in pending:  # whichever started, handshaken or not
                 worker.proc.kill()
+                self._stop(worker)
+            self._workers = []
             self.close()
             raise
 

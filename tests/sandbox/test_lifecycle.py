@@ -73,3 +73,20 @@ def test_threads_policy_allows_threads_but_bounds_them():
         assert numeric.status is Status.OK and numeric.answer == 10 and type(numeric.answer) is int
         sym = box.run("from sympy import Rational\nanswer = Rational(3, 4) * 2\n")
         assert sym.status is Status.OK and str(sym.answer) == "3/2"
+
+
+def test_a_failed_start_leaves_no_zygote_behind():
+    import dataclasses
+
+    from ekt_curate.sandbox import LayerUnavailable, load_policy
+
+    def children() -> set[int]:
+        with open(f"/proc/{os.getpid()}/task/{os.getpid()}/children") as handle:
+            return {int(pid) for pid in handle.read().split()}
+
+    before = children()
+    base = load_policy("default")
+    broken = dataclasses.replace(base, allow=dataclasses.replace(base.allow, preload=("math", "no_such_module")))
+    with pytest.raises(LayerUnavailable, match="cannot preload module 'no_such_module'"):
+        Sandbox(broken, workers=3).start()
+    assert children() - before == set()
