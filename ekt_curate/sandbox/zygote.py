@@ -152,6 +152,9 @@ class Zygote:
         dynload = os.path.dirname(getattr(sys.modules.get("_ctypes"), "__file__", "") or stdlib[0])
         candidates = [*stdlib, dynload, *SYSTEM_LIBRARY_DIRS, *self.preloaded_dirs, *self.policy.allow.read_paths]
         roots = _outermost([os.path.realpath(path) for path in candidates if os.path.exists(path)])
+        # Installed outside a virtualenv, this package (and the GSM8K gold answers in it) sits
+        # beneath those roots; Landlock only grants, so grant around it instead.
+        roots = _roots_without(roots, os.path.realpath(os.path.dirname(os.path.dirname(__file__))))
         try:
             layers = LandlockLayers()
             layers.restrict_zygote(roots, self.scratch_area)
@@ -271,6 +274,29 @@ class Zygote:
             result = self.run_job(job)
             result["id"] = job["id"]
             send(result)
+
+
+def _roots_without(roots: list[str], excluded: str) -> list[str]:
+    """The same readable tree minus ``excluded``: a root that contains it is replaced by its
+    entries, except the one on the way to ``excluded``, which is split the same way."""
+    kept: list[str] = []
+    for root in roots:
+        if excluded == root:
+            continue
+        if not excluded.startswith(root.rstrip(os.sep) + os.sep):
+            kept.append(root)
+            continue
+        try:
+            entries = sorted(os.scandir(root), key=lambda entry: entry.name)
+        except OSError:
+            continue
+        for entry in entries:
+            path = os.path.realpath(entry.path)
+            if path == excluded or excluded.startswith(path.rstrip(os.sep) + os.sep):
+                kept += _roots_without([path], excluded) if path != excluded else []
+            elif not (path + os.sep).startswith(excluded + os.sep):  # a link into it grants nothing
+                kept.append(path)
+    return kept
 
 
 def _outermost(paths: list[str]) -> list[str]:

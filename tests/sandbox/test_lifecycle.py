@@ -90,3 +90,34 @@ def test_a_failed_start_leaves_no_zygote_behind():
     with pytest.raises(LayerUnavailable, match="cannot preload module 'no_such_module'"):
         Sandbox(broken, workers=3).start()
     assert children() - before == set()
+
+
+def test_roots_are_granted_around_the_package(tmp_path):
+    from ekt_curate.sandbox.zygote import _roots_without
+
+    for name in ("lib/a", "lib/b", "lib/site/pkg/data", "lib/site/other", "share"):
+        (tmp_path / name).mkdir(parents=True)
+    (tmp_path / "lib" / "site" / "mod.py").write_text("")
+    roots = _roots_without([str(tmp_path / "lib"), str(tmp_path / "share")], str(tmp_path / "lib/site/pkg"))
+    assert sorted(os.path.relpath(r, tmp_path) for r in roots) == ["lib/a", "lib/b", "lib/site/mod.py",
+                                                                  "lib/site/other", "share"]
+
+
+def test_the_packaged_gold_answers_stay_unreadable_even_beneath_a_granted_root():
+    import dataclasses
+
+    import ekt_curate
+    from ekt_curate.sandbox import load_policy
+
+    package = os.path.dirname(ekt_curate.__file__)
+    base = load_policy("default")
+    # grant the folder that holds the package, as a system-wide install would by living in /usr/local/lib
+    wide = dataclasses.replace(base, layers=dataclasses.replace(base.layers, drop_privileges=False),
+                               allow=dataclasses.replace(base.allow, read_paths=(os.path.dirname(package),)))
+    gold_file = os.path.join(package, "data", "gsm8k", "test.jsonl")
+    sibling = next(os.path.join(os.path.dirname(package), n) for n in sorted(os.listdir(os.path.dirname(package)))
+                   if os.path.isfile(os.path.join(os.path.dirname(package), n)))
+    with Sandbox(wide, workers=1) as box:
+        assert box.run(f"answer = len(open({sibling!r}, 'rb').read()) >= 0").answer is True
+        leak = box.run(f"answer = open({gold_file!r}).readline()")
+        assert leak.status is Status.RUNTIME_ERROR and leak.exc_type == "PermissionError"
