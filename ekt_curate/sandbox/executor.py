@@ -201,7 +201,7 @@ class Sandbox:
                         message = json.loads(line)
                         job_id = message.pop("id")
                         worker.in_flight.remove(job_id)
-                        results[job_id] = Result.from_message(line)
+                        results[job_id] = Result.from_message(message)
         finally:
             selector.close()
             if next_out != self._next_id:  # abandoned mid-way: finish in-flight jobs so ids stay aligned

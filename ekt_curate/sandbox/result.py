@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -56,9 +55,8 @@ class Result:
         return data
 
     @classmethod
-    def from_message(cls, line: bytes) -> "Result":
-        """Parse the zygote's result line (the zygote validated the child's part)."""
-        msg = json.loads(line)
+    def from_message(cls, msg: dict[str, Any]) -> "Result":
+        """Build from the zygote's parsed result line (the zygote validated the child's part)."""
         answer = msg.get("answer")
         return cls(
             status=Status(msg["status"]),
