@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ekt_curate.errors import EktError
-from ekt_curate.sampling.base import Completion, SamplingParams
+from ekt_curate.sampling.base import Completion, SamplingParams, positional_seeds
 
 RETRYABLE = {408, 409, 429, 500, 502, 503, 504}
 
@@ -44,15 +44,22 @@ class OpenAIBackend:
         self.pool = ThreadPoolExecutor(concurrency)
 
     def preferred_batch(self, params: SamplingParams) -> int:
-        return self.concurrency * 2  # keep every connection busy
+        return max(1, self.concurrency * 2 // params.n)  # keep every connection busy
 
-    def generate(self, prompts: list[str], params: SamplingParams, prefix: str | None = None) -> list[list[Completion]]:
-        return list(self.pool.map(lambda prompt: self._one(prompt, params), prompts))
+    def generate(self, prompts: list[str], params: SamplingParams, prefix: str | None = None,
+                 seeds: list[list[int]] | None = None) -> list[list[Completion]]:
+        # One request per sample, with its own seed: a request's seed with n > 1 means different
+        # things to different servers (vLLM derives the n children's seeds, others repeat one).
+        seeds = seeds or positional_seeds(params, len(prompts))
+        jobs = [(prompt, seed) for prompt, row in zip(prompts, seeds) for seed in row]
+        flat = list(self.pool.map(lambda job: self._one(job[0], params, job[1])[0], jobs))
+        return [flat[i * params.n:(i + 1) * params.n] for i in range(len(prompts))]
 
-    def _one(self, prompt: str, params: SamplingParams) -> list[Completion]:
-        body: dict[str, Any] = {"model": self.model, "prompt": prompt, "n": params.n,
+    def _one(self, prompt: str, params: SamplingParams, seed: int) -> list[Completion]:
+        params = SamplingParams(**{**params.__dict__, "n": 1})
+        body: dict[str, Any] = {"model": self.model, "prompt": prompt, "n": 1,
                                 "max_tokens": params.max_new_tokens, "temperature": params.temperature,
-                                "top_p": params.top_p, "seed": params.seed}
+                                "top_p": params.top_p, "seed": seed}
         if params.stop:
             body["stop"] = list(params.stop)[:4]  # the OpenAI API takes at most four
         data = self._post(body)

@@ -15,10 +15,9 @@ plain generation.
 
 from __future__ import annotations
 
-from ekt_curate.sampling.base import Completion, SamplingParams
+from ekt_curate.sampling.base import Completion, SamplingParams, positional_seeds
 
 CPU_SEQUENCES = 16
-
 
 
 class TransformersBackend:
@@ -62,17 +61,22 @@ class TransformersBackend:
         free, _ = self.torch.cuda.mem_get_info()
         return int(max(1, min(1024, 0.6 * free // per_sequence)))
 
-    def generate(self, prompts: list[str], params: SamplingParams, prefix: str | None = None) -> list[list[Completion]]:
+    def generate(self, prompts: list[str], params: SamplingParams, prefix: str | None = None,
+                 seeds: list[list[int]] | None = None) -> list[list[Completion]]:
+        from ekt_curate.sampling.seeded_sampler import make_seeded_sampler
+
         torch = self.torch
         sampling = params.temperature > 0
         # Greedy decoding gives one sequence per prompt (transformers refuses more): repeat it n times.
         copies = params.n if sampling else 1
-        kwargs = {"do_sample": sampling, "max_new_tokens": params.max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id}
+        # generate's own sampling is off: the seeded sampler draws each row with its sample's seed
+        # (rows are prompt-major, copies of one prompt adjacent, in both paths below).
+        kwargs = {"do_sample": False, "max_new_tokens": params.max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id}
         if sampling:
-            kwargs.update(temperature=params.temperature, top_p=params.top_p)
+            row_seeds = [seed for row in (seeds or positional_seeds(params, len(prompts))) for seed in row]
+            kwargs["logits_processor"] = [make_seeded_sampler(row_seeds, params.temperature, params.top_p)]
         if params.stop:
             kwargs.update(stop_strings=list(params.stop), tokenizer=self.tokenizer)
-        torch.manual_seed(params.seed)
         inputs = self._with_prefix_cache(prompts, copies, prefix) if prefix else None
         with torch.inference_mode():
             if inputs is None:

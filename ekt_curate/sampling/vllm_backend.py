@@ -4,7 +4,7 @@ vLLM batches and caches the shared few-shot prefix by itself, so it gets many pr
 from __future__ import annotations
 
 from ekt_curate.errors import EktError
-from ekt_curate.sampling.base import Completion, SamplingParams
+from ekt_curate.sampling.base import Completion, SamplingParams, positional_seeds
 
 
 class VLLMBackend:
@@ -21,10 +21,16 @@ class VLLMBackend:
     def preferred_batch(self, params: SamplingParams) -> int:
         return 1024
 
-    def generate(self, prompts: list[str], params: SamplingParams, prefix: str | None = None) -> list[list[Completion]]:
+    def generate(self, prompts: list[str], params: SamplingParams, prefix: str | None = None,
+                 seeds: list[list[int]] | None = None) -> list[list[Completion]]:
         from vllm import SamplingParams as VLLMSamplingParams
 
-        sampling = VLLMSamplingParams(n=params.n, temperature=params.temperature, top_p=params.top_p,
-                                      max_tokens=params.max_new_tokens, stop=list(params.stop), seed=params.seed)
-        outputs = self.llm.generate(prompts, sampling, use_tqdm=False)
-        return [[Completion(choice.text, len(choice.token_ids)) for choice in output.outputs] for output in outputs]
+        # One request per sample, each with its own seed (vLLM's prefix cache shares the prompt).
+        seeds = seeds or positional_seeds(params, len(prompts))
+        requests = [(prompt, seed) for prompt, row in zip(prompts, seeds) for seed in row]
+        sampling = [VLLMSamplingParams(n=1, temperature=params.temperature, top_p=params.top_p,
+                                       max_tokens=params.max_new_tokens, stop=list(params.stop), seed=seed)
+                    for _, seed in requests]
+        outputs = self.llm.generate([prompt for prompt, _ in requests], sampling, use_tqdm=False)
+        flat = [Completion(output.outputs[0].text, len(output.outputs[0].token_ids)) for output in outputs]
+        return [flat[i * params.n:(i + 1) * params.n] for i in range(len(prompts))]

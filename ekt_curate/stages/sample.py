@@ -22,7 +22,7 @@ from ekt_curate.errors import EktError
 from ekt_curate.jsonl import LineWriter, iter_records, repair_tail
 from ekt_curate.prompts import PromptFormat, load_prompt_format
 from ekt_curate.provenance import write_meta
-from ekt_curate.sampling.base import Backend, SamplingParams, truncate_at_stop
+from ekt_curate.sampling.base import Backend, SamplingParams, sample_seed, truncate_at_stop
 
 
 @dataclass(frozen=True)
@@ -152,14 +152,15 @@ def run_sample(config: SampleConfig, progress: Callable[[int, int], Callable[[in
             step = backend.preferred_batch(params)
             for start in range(0, len(group), step):
                 batch = group[start:start + step]
-                batch_params = SamplingParams(**{**params.__dict__, "seed": _batch_seed(config.seed, batch[0].task_id)})
-                completions = backend.generate([prompt.render(p.question) for p in batch], batch_params, prefix=shared)
-                for problem, outs in zip(batch, completions):
-                    first = config.n - missing
-                    for offset, completion in enumerate(outs):
+                first = config.n - missing
+                seeds = [[sample_seed(config.seed, p.task_id, first + j) for j in range(missing)] for p in batch]
+                completions = backend.generate([prompt.render(p.question) for p in batch], params, prefix=shared,
+                                               seeds=seeds)
+                for problem, outs, row_seeds in zip(batch, completions, seeds):
+                    for offset, (completion, seed) in enumerate(zip(outs, row_seeds)):
                         writer.write({"task_id": problem.task_id, "question": problem.question, "gold": problem.gold,
                                       "completion": truncate_at_stop(completion.text, stop),
-                                      "sample_index": first + offset, "meta": meta_base})
+                                      "sample_index": first + offset, "sample_seed": seed, "meta": meta_base})
                         summary.tokens += completion.tokens
                         summary.written += 1
                     advance(len(outs), sum(c.tokens for c in outs))
@@ -177,12 +178,6 @@ def run_sample(config: SampleConfig, progress: Callable[[int, int], Callable[[in
     if verifier is not None:
         summary.verified = verifier.result()
     return summary
-
-
-def _batch_seed(seed: int, first_task: str) -> int:
-    import hashlib
-
-    return int.from_bytes(hashlib.sha256(f"{seed}/{first_task}".encode()).digest()[:4], "big")
 
 
 class _Verifier(threading.Thread):

@@ -71,8 +71,9 @@ def test_shards_split_the_problems(tiny_model, tmp_path):
 
 
 class FakeCompletions(BaseHTTPRequestHandler):
-    """Speaks the OpenAI completions protocol: answers each prompt with n programs, the first
-    right (it knows the gold), the rest wrong, each followed by the next exemplar's "Q:"."""
+    """Speaks the OpenAI completions protocol, one sample per request (n=1): the program is right
+    (it knows the gold) when the request's seed is even and wrong when odd, followed by the next
+    exemplar's "Q:"; so which samples pass tells which seeds reached the server."""
 
     gold: dict[str, str] = {}
     bodies: list[dict] = []
@@ -97,12 +98,10 @@ class FakeCompletions(BaseHTTPRequestHandler):
             else:
                 time.sleep(0.02)
                 question = body["prompt"].rsplit("Q: ", 1)[1].split("\n")[0]
-                gold = cls.gold[question]
-                texts = [f"def solution():\n    return {gold}\n\n\nQ: what next?"] + \
-                        [f"def solution():\n    return {int(gold) + 1}\n\nQ: more" for _ in range(body["n"] - 1)]
+                gold = int(cls.gold[question]) + body["seed"] % 2
                 status, headers = 200, {}
-                payload = {"choices": [{"index": i, "text": t} for i, t in enumerate(texts)],
-                           "usage": {"completion_tokens": 10 * body["n"]}}
+                payload = {"choices": [{"index": 0, "text": f"def solution():\n    return {gold}\n\n\nQ: next?"}],
+                           "usage": {"completion_tokens": 10}}
         finally:
             with cls.lock:  # done before answering: the client may send its next request at once
                 cls.in_flight -= 1
@@ -144,13 +143,16 @@ def test_openai_backend_with_retries_concurrency_and_verify(endpoint, tmp_path, 
     assert len(rows) == 36 and Counter(r["task_id"] for r in rows).most_common(1)[0][1] == 3
     assert all("Q:" not in r["completion"] for r in rows)  # truncated at the stop sequence
     body = FakeCompletions.bodies[-1]
-    assert body["model"] == "big-teacher" and body["n"] == 3 and body["temperature"] == 0.8
+    assert body["model"] == "big-teacher" and body["n"] == 1 and body["temperature"] == 0.8
     assert body["max_tokens"] == 256 and body["stop"] == ["\nQ:", "\n\n\n"] and body["prompt"].count("Q: ") == 9
-    assert len(FakeCompletions.bodies) == 13  # 12 prompts + the one answered 429 and retried
+    assert len(FakeCompletions.bodies) == 37  # 12 prompts x 3 samples + the one answered 429 and retried
     assert 1 < FakeCompletions.most_in_flight <= 3
+    # every sample its own seed, sent to the server and recorded
+    sent = [b["seed"] for b in FakeCompletions.bodies[1:]]
+    assert len(set(sent)) == 36 and set(sent) == {r["sample_seed"] for r in rows}
     verified = read(tmp_path / "s.verified.jsonl")
     assert [v["verdict"]["line"] for v in verified] == list(range(1, 37))
-    assert [v["verdict"]["passed"] for v in verified] == [r["sample_index"] == 0 for r in rows]
+    assert [v["verdict"]["passed"] for v in verified] == [r["sample_seed"] % 2 == 0 for r in rows]
 
 
 def test_endpoint_errors_are_one_line(tmp_path, capsys):
