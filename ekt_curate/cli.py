@@ -7,15 +7,19 @@ imported only once a command runs, so ``ekt-curate verify --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from ekt_curate import __version__, commands
+from ekt_curate.errors import Terminated  # tiny: no imports of its own
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SANDBOX, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SANDBOX, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 3, 130, 143
 
 EPILOG = """exit codes: 0 done; 1 done, but --strict and some input lines were rejected;
-2 bad input or configuration; 3 the sandbox cannot run here (a layer is missing); 130 interrupted."""
+2 bad input or configuration; 3 the sandbox cannot run here (a layer is missing); 5 an output cannot be
+written (disk full; what was written is whole); 130 interrupted; 143 stopped by SIGTERM."""
 
 
 def _verify_parser(sub: argparse._SubParsersAction) -> None:
@@ -108,7 +112,7 @@ def _publish_parser(sub: argparse._SubParsersAction) -> None:
                                    "a README.md dataset card with provenance. datasets.load_dataset('OUT/NAME') "
                                    "reads it back. The token for --push-to-hub comes from HF_TOKEN or a cached "
                                    "login and is never printed or written.",
-                       epilog=EPILOG.replace("; 130", "; 4 the Hub could not be reached or refused (the local copy stays); 130"))
+                       epilog=EPILOG.replace("; 5 ", "; 4 the Hub could not be reached or refused (the local copy stays); 5 "))
     p.add_argument("input", type=Path, help="a curated file (output of 'ekt-curate dedup')")
     p.add_argument("--name", required=True, help="dataset folder name")
     p.add_argument("--out", type=Path, default=Path("datasets_out"), help="parent folder (default: datasets_out)")
@@ -130,7 +134,7 @@ def _sample_parser(sub: argparse._SubParsersAction) -> None:
                                    "vllm (offline engine, if installed), openai (any OpenAI-compatible "
                                    "completions endpoint: a vLLM/SGLang/TGI cluster). The prompt's exemplar "
                                    "problems are left out of sampling unless --include-exemplars.",
-                       epilog=EPILOG.replace("; 130", "; 4 the endpoint failed after its retries; 130"))
+                       epilog=EPILOG.replace("; 5 ", "; 4 the endpoint failed after its retries; 5 "))
     p.add_argument("--problems", default="gsm8k:train", help="gsm8k:train (default), gsm8k:test or a JSONL file")
     p.add_argument("--model", required=True, help="model path or Hub id (for openai: the served model name)")
     p.add_argument("-n", type=int, default=100, help="samples per problem (default: 100)")
@@ -279,8 +283,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # SIGTERM (kill, Slurm, Kubernetes) stops a run the way Ctrl-C does: outputs whole, sidecar
+    # written, the sandbox's processes and scratch removed. Only the main thread may set it.
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
+    try:
+        return _run(args)
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+def _run(args: argparse.Namespace) -> int:
     from ekt_curate.errors import EktError
     from ekt_curate.sandbox.errors import LayerUnavailable, SandboxError
 
@@ -295,7 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     except SandboxError as exc:  # PolicyError included
         print(f"ekt-curate: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("ekt-curate: interrupted; what was written is complete, rerun with --resume to continue",
+    except KeyboardInterrupt as stop:
+        what = "terminated (SIGTERM)" if isinstance(stop, Terminated) else "interrupted"
+        print(f"ekt-curate: {what}; what was written is complete, rerun with --resume to continue",
               file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED

@@ -9,3 +9,15 @@ class EktError(Exception):
 
 class InputError(EktError):
     """An input file is missing, empty or unreadable."""
+
+
+class OutputError(EktError):
+    """An output cannot be written (disk full, quota, read-only): exit code 5. What was written
+    before stays whole, so ``--resume`` continues once there is room."""
+
+    exit_code = 5
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler's stop, ``kill``), raised where SIGINT would raise KeyboardInterrupt,
+    so every clean-stop path that handles Ctrl-C handles it too; the CLI exits 143 for it."""

@@ -10,12 +10,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ekt_curate.errors import InputError
+from ekt_curate.errors import InputError, OutputError
 
 
 def dumps(record: dict[str, Any]) -> bytes:
-    """One canonical line: field order kept, no ASCII escaping, so output is byte-stable."""
-    return json.dumps(record, ensure_ascii=False, separators=(", ", ": ")).encode("utf-8") + b"\n"
+    """One canonical line: field order kept, no ASCII escaping, so output is byte-stable.
+    A lone surrogate (from a ``\\ud800`` escape, or a program's message) has no UTF-8 form: such a
+    line is written with ASCII escapes instead, valid JSON that reads back to the same strings."""
+    text = json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
+    try:
+        return text.encode("utf-8") + b"\n"
+    except UnicodeEncodeError:
+        return json.dumps(record, ensure_ascii=True, separators=(", ", ": ")).encode("ascii") + b"\n"
 
 
 def open_input(path: Path) -> Path:
@@ -78,21 +84,38 @@ def follow_lines(path: Path, done: Callable[[], bool], start_after: int = 0,
 
 
 class LineWriter:
-    """Appends whole lines with one write() each, so a kill leaves at most one torn line."""
+    """Appends whole lines with one write() each, so a kill leaves at most one torn line.
+
+    A failed write (disk full, quota) cuts the file back to where the line began and raises
+    OutputError: the file stays whole lines, so ``--resume`` continues exactly once there is room.
+    Only correct with one writer per file, which the stages' OutputLock makes sure of."""
 
     def __init__(self, path: Path):
         self.path = path
         self._fd: int | None = None
+        self._size = 0  # where the next line begins
 
     def write(self, record: dict[str, Any]) -> None:
         self.write_line(dumps(record))
 
     def write_line(self, line: bytes) -> None:
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            try:
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+                self._size = os.fstat(self._fd).st_size
+            except OSError as exc:
+                raise OutputError(f"{self.path}: cannot write: {exc.strerror}") from None
         data = memoryview(line)
-        while data:
-            data = data[os.write(self._fd, data):]
+        try:
+            while data:
+                data = data[os.write(self._fd, data):]
+        except OSError as exc:
+            try:
+                os.ftruncate(self._fd, self._size)  # frees what the torn line took
+            except OSError:
+                pass  # then repair_tail cuts it on --resume
+            raise OutputError(f"{self.path}: cannot write: {exc.strerror}") from None
+        self._size += len(line)
 
     def close(self) -> None:
         if self._fd is not None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ekt_curate import __version__
+from ekt_curate.errors import OutputError
 
 
 def meta_path(output: Path) -> Path:
@@ -43,8 +44,14 @@ def write_meta(output: Path, stage: str, data: dict[str, Any], upstream: Path | 
             record["upstream"] = parent
     path = meta_path(output)
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n")
-    os.replace(temporary, path)
+    try:
+        temporary.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n")
+        os.replace(temporary, path)
+    except BaseException as exc:  # a full disk, or a signal mid-write: leave no empty .tmp behind
+        temporary.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputError(f"{path}: cannot write: {exc.strerror}") from None
+        raise
     return path
 
 

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ekt_curate.answers import DEFAULT_REL_TOL
-from ekt_curate.errors import EktError, InputError
-from ekt_curate.jsonl import (LineWriter, count_lines, follow_lines, iter_lines, iter_records, open_input,
+from ekt_curate.errors import EktError, InputError, OutputError
+from ekt_curate.jsonl import (LineWriter, count_lines, dumps, follow_lines, iter_lines, iter_records, open_input,
                               repair_tail)
-from ekt_curate.provenance import write_meta
+from ekt_curate.output_lock import OutputLock
+from ekt_curate.provenance import meta_path, write_meta
 from ekt_curate.steps.attach_gold import AttachGold
 from ekt_curate.steps.base import Item
 from ekt_curate.steps.execute import ExecutePrograms
@@ -100,7 +101,14 @@ def run_verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[in
                warn: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
                follow: Callable[[], bool] | None = None) -> VerifySummary:
     """Verify ``config.input``; ``progress(total, already_done)`` returns an advance(n) callback.
-    With ``follow``, the input is still being written: read until ``follow()`` says it is done."""
+    With ``follow``, the input is still being written: read until ``follow()`` says it is done.
+    One run per output: a second one refuses (EktError) before touching anything."""
+    with OutputLock(output_paths(config)[0], warn):
+        return _verify(config, progress, warn, follow)
+
+
+def _verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int], None]] | None,
+            warn: Callable[[str], None], follow: Callable[[], bool] | None) -> VerifySummary:
     from ekt_curate.problems import load_gold
     from ekt_curate.sandbox import Sandbox
 
@@ -120,6 +128,7 @@ def run_verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[in
     steps: list = [ParseSamples(), AttachGold(gold, config.problems)]
     writer, reject_writer = LineWriter(output), LineWriter(rejects_path)
     started = time.monotonic()
+    interrupted: KeyboardInterrupt | None = None  # SIGINT or SIGTERM: stop cleanly, sidecar, re-raise
     try:
         with Sandbox(config.policy, workers=config.workers, prelude=prelude, answer=config.answer) as sandbox:
             summary.layers = sandbox.layers
@@ -137,10 +146,14 @@ def run_verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[in
                 else:
                     assert item.record is not None and item.verdict is not None
                     item.record["verdict"] = item.verdict
-                    writer.write(item.record)
-                    summary.add(item.verdict, item.task_id)
+                    if _write_verdict(item, writer):
+                        summary.add(item.verdict, item.task_id)
+                    else:
+                        _write_reject(item, reject_writer, summary, config.input, warn)
                 summary.processed += 1
                 advance(1)
+    except KeyboardInterrupt as stop:
+        interrupted = stop
     finally:
         writer.close()
         reject_writer.close()
@@ -149,7 +162,8 @@ def run_verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[in
                          for step in steps}
     if summary.rejected > MAX_REJECT_MESSAGES:
         warn(f"... {summary.rejected - MAX_REJECT_MESSAGES} more rejected lines, all in {rejects_path}")
-    write_meta(output, "verify", {
+    _write_sidecar(output, warn, interrupted, {
+        "complete": interrupted is None,  # an interrupted run's counts are of what it wrote
         "lines": summary.samples + summary.rejected, "samples": summary.samples, "rejected": summary.rejected,
         "statuses": dict(sorted(summary.statuses.items())), "tasks": len(summary.tasks),
         "tasks_passed": len(summary.tasks_passed), "policy": config.policy, "answer": config.answer,
@@ -157,7 +171,33 @@ def run_verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[in
         "prelude": str(config.prelude) if config.prelude else None, "sandbox_layers": summary.layers,
         "steps_this_run": summary.steps,
     }, upstream=config.input)
+    if interrupted is not None:
+        raise interrupted
     return summary
+
+
+def _write_sidecar(output: Path, warn: Callable[[str], None], interrupted: KeyboardInterrupt | None,
+                   data: dict[str, object], upstream: Path) -> None:
+    try:
+        write_meta(output, "verify", data, upstream=upstream)
+    except OutputError as exc:
+        if interrupted is None:
+            raise
+        warn(f"ekt-curate: {exc}")  # the interruption is what the user must hear about
+
+
+def _write_verdict(item: Item, writer: LineWriter) -> bool:
+    """Write the record with its verdict; a record JSON cannot hold (nested beyond the encoder's
+    depth) turns into the line's reject instead, so the line still ends in exactly one file."""
+    assert item.record is not None
+    try:
+        line = dumps(item.record)
+    except (ValueError, RecursionError, TypeError) as exc:
+        item.verdict = None
+        item.reject = f"cannot write the record: {type(exc).__name__}: {str(exc)[:200]}"
+        return False
+    writer.write_line(line)
+    return True
 
 
 def _prepare_outputs(config: VerifyConfig, output: Path, rejects: Path, summary: VerifySummary) -> int:
@@ -166,7 +206,7 @@ def _prepare_outputs(config: VerifyConfig, output: Path, rejects: Path, summary:
     if exists and not (config.resume or config.overwrite):
         raise EktError(f"{output} already exists: pass --resume to continue it, or --overwrite to start again")
     if config.overwrite or not exists:
-        for path in (output, rejects):
+        for path in (output, rejects, meta_path(output)):  # a stale sidecar would describe another run
             path.unlink(missing_ok=True)
         return 0
     last = 0

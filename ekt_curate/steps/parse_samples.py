@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 
 from ekt_curate.steps.base import Item, StepStats
+
+
+# Only a line with such an escape can hold a lone surrogate (raw bytes were checked as UTF-8).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(record: object) -> bool:
+    """A surrogate pair decodes to one character; a lone half cannot be encoded as UTF-8."""
+    try:
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 class ParseSamples:
@@ -15,7 +29,17 @@ class ParseSamples:
     def __call__(self, items: Iterable[Item]) -> Iterator[Item]:
         for item in items:
             before = item.reject is not None
-            yield self.stats.count(self._parse(item) if not before else item, before)
+            yield self.stats.count(self._parse_guarded(item) if not before else item, before)
+
+    @classmethod
+    def _parse_guarded(cls, item: Item) -> Item:
+        # A line is untrusted input: whatever it makes the parser raise is that line's reject,
+        # never the end of the run (and never the end of a --resume, which would meet it again).
+        try:
+            return cls._parse(item)
+        except Exception as exc:  # noqa: BLE001 - counted and reported as the line's reason
+            item.record, item.task_id, item.program = None, "", ""
+            return item.rejected(f"unreadable line: {type(exc).__name__}: {str(exc)[:200]}")
 
     @staticmethod
     def _parse(item: Item) -> Item:
@@ -27,6 +51,12 @@ class ParseSamples:
             record = json.loads(text)
         except json.JSONDecodeError as exc:
             return item.rejected(f"not JSON: {exc.msg} at column {exc.colno}")
+        except RecursionError:
+            return item.rejected("not JSON: nested too deeply (the parser stops near 1,000 levels)")
+        except ValueError as exc:  # an integer beyond Python's 4,300-digit conversion limit
+            return item.rejected(f"not JSON: {str(exc).split(';')[0][:200]}")
+        if _SURROGATE_ESCAPE.search(item.raw) and _has_lone_surrogate(record):
+            return item.rejected("not valid Unicode: a lone surrogate escape (\\ud800-\\udfff) in a string")
         if not isinstance(record, dict):
             return item.rejected(f"not a JSON object: {type(record).__name__}")
         item.record = record
