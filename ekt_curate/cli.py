@@ -43,7 +43,16 @@ def _verify_parser(sub: argparse._SubParsersAction) -> None:
                    help="Python run before every program (imports, helpers your prompt format promises); "
                         "its imports are preloaded once")
     p.add_argument("--rel-tol", type=float, default=1e-4,
-                   help="relative tolerance for non-integral numbers (default: 1e-4)")
+                   help="relative tolerance for non-integral golds, from 0 to <1 (default: 1e-4); an integral "
+                        "gold always needs an integral answer")
+    p.add_argument("--gold-precision", choices=("auto", "always", "off"), default="auto",
+                   help="a gold written with d decimals also matches an answer that rounds to it at d decimals: "
+                        "auto when d >= 2 (6.67 vs 20/3), always when d >= 1, off never; a gold without "
+                        "decimals is never loosened (default: auto)")
+    p.add_argument("--checker", choices=("strict", "math-verify"), default="strict",
+                   help="strict: the number rules of the README; math-verify: also Hugging Face math-verify for "
+                        "LaTeX/symbolic golds (\\boxed{}, \\frac{}{}), with a time limit per comparison "
+                        "(default: strict)")
     p.add_argument("--policy", default="default", metavar="NAME|PATH",
                    help="sandbox policy: default, strict, scientific, or a .toml file (default: default)")
     p.add_argument("--workers", type=int, metavar="N", help="sandbox workers (default: all cores)")

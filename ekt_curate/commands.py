@@ -15,7 +15,8 @@ def run_verify(args: argparse.Namespace) -> int:
 
     config = VerifyConfig(
         input=args.input, output=args.output, problems=args.problems, answer=args.answer, prelude=args.prelude,
-        rel_tol=args.rel_tol, policy=args.policy, workers=args.workers, resume=args.resume,
+        rel_tol=args.rel_tol, gold_precision=args.gold_precision, checker=args.checker, policy=args.policy,
+        workers=args.workers, resume=args.resume,
         overwrite=args.overwrite, shard=parse_shard(args.shard) if args.shard else None)
     with ProgressFactory("verify", enabled=not args.quiet) as progress:
         summary = run_verify(config, progress)

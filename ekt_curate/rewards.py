@@ -16,7 +16,8 @@ from __future__ import annotations
 import atexit
 from typing import Any
 
-from ekt_curate.answers import DEFAULT_REL_TOL, compare, from_value, parse_gold
+from ekt_curate.judgement import from_reported, parse_gold
+from ekt_curate.judgement.compare import DEFAULT_REL_TOL
 
 
 class VerifiedAnswerReward:
@@ -24,11 +25,17 @@ class VerifiedAnswerReward:
 
     def __init__(self, policy: str = "default", workers: int | None = None, answer: str = "auto",
                  prelude: str | None = None, rel_tol: float = DEFAULT_REL_TOL, passed: float = 1.0,
-                 failed: float = 0.0, gold_column: str = "gold"):
+                 failed: float = 0.0, gold_column: str = "gold", gold_precision: str = "auto",
+                 checker: str = "strict"):
         self.__name__ = "verified_answer"  # GRPOTrainer logs rewards under the function's name
         self.policy, self.workers, self.answer, self.prelude = policy, workers, answer, prelude
         self.rel_tol, self.passed, self.failed, self.gold_column = rel_tol, passed, failed, gold_column
+        from ekt_curate.stages.verify import check_judge_options
+
+        check_judge_options(rel_tol, gold_precision, checker)
+        self.gold_precision, self.checker_name = gold_precision, checker
         self._sandbox: Any = None
+        self._checker: Any = None
         self.calls = 0
 
     def _box(self) -> Any:
@@ -46,13 +53,27 @@ class VerifiedAnswerReward:
             raise ValueError(f"the dataset needs a {self.gold_column!r} column for VerifiedAnswerReward")
         texts = [_text(completion) for completion in completions]
         self.calls += 1
+        if self._checker is None:
+            from ekt_curate.steps.judge import make_checker
+
+            self._checker = make_checker(self.checker_name, self.rel_tol, self.gold_precision)
         rewards = []
+        limit = self._box().policy.limits.answer_chars
         for result, gold in zip(self._box().map(texts), golds):
-            ok = result.ok and compare(from_value(result.answer), parse_gold(gold), self.rel_tol)[0]
+            ok = False
+            if result.ok:  # the same bounded parsing and checker as verify: a forged answer is no reward
+                answer = from_reported(result.answer_kind, result.answer_text,
+                                       cut=bool(getattr(result, "truncated", False)), answer_chars=limit)
+                expected = parse_gold(gold)
+                ok = not answer.problem and not expected.problem and \
+                    self._checker.check(answer, expected, result.answer_text, gold)[0]
             rewards.append(self.passed if ok else self.failed)
         return rewards
 
     def close(self) -> None:
+        if self._checker is not None:
+            self._checker.close()
+            self._checker = None
         if self._sandbox is not None:
             self._sandbox.close()
             self._sandbox = None

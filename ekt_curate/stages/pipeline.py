@@ -39,6 +39,9 @@ class VerifySection:
     policy: str = "default"
     workers: int | None = None
     answer: str = "auto"
+    rel_tol: float = 1e-4           # the same options as `ekt-curate verify`; VerifyConfig validates them
+    gold_precision: str = "auto"    # auto | always | off
+    checker: str = "strict"         # strict | math-verify
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,8 @@ def run_pipeline(pipeline: Pipeline, say: Any = print) -> dict[str, Any]:
     if stage(2, "verify", verify_fp, [verified]):
         summary = run_verify(VerifyConfig(input=samples, problems=pipeline.problems, policy=pipeline.verify.policy,
                                           workers=pipeline.verify.workers, answer=pipeline.verify.answer,
+                                          rel_tol=pipeline.verify.rel_tol, gold_precision=pipeline.verify.gold_precision,
+                                          checker=pipeline.verify.checker,
                                           resume=verified.exists() and state.data.get("verify") is None,
                                           overwrite=state.data.get("verify") is not None), warn=lambda m: None)
         say(f"      {summary.samples:,} samples, pass rate "

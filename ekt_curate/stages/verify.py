@@ -10,6 +10,7 @@ is where the run stopped, and a line torn by a kill is cut before continuing.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections import Counter
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ekt_curate.answers import DEFAULT_REL_TOL
+from ekt_curate.judgement.compare import DEFAULT_REL_TOL, GOLD_PRECISION_MODES
 from ekt_curate.errors import EktError, InputError, OutputError
 from ekt_curate.jsonl import (LineWriter, count_lines, dumps, follow_lines, iter_lines, iter_records, open_input,
                               repair_tail)
@@ -26,7 +27,7 @@ from ekt_curate.provenance import meta_path, write_meta
 from ekt_curate.steps.attach_gold import AttachGold
 from ekt_curate.steps.base import Item
 from ekt_curate.steps.execute import ExecutePrograms
-from ekt_curate.steps.judge import JudgeAnswers
+from ekt_curate.steps.judge import CHECKERS, JudgeAnswers
 from ekt_curate.steps.parse_samples import ParseSamples
 
 MAX_REJECT_MESSAGES = 20  # on stderr; the rejects file has them all
@@ -40,11 +41,28 @@ class VerifyConfig:
     answer: str = "auto"              # auto | solution | stdout | var:NAME
     prelude: Path | None = None
     rel_tol: float = DEFAULT_REL_TOL
+    gold_precision: str = "auto"      # auto | always | off: see ekt_curate/judgement/compare.py
+    checker: str = "strict"           # strict | math-verify
     policy: str = "default"
     workers: int | None = None
     resume: bool = False
     overwrite: bool = False
     shard: tuple[int, int] | None = None  # (index, count), index from 0
+
+    def __post_init__(self) -> None:
+        check_judge_options(self.rel_tol, self.gold_precision, self.checker)
+        if self.workers is not None and self.workers < 1:
+            raise EktError(f"--workers must be at least 1, got {self.workers}")
+
+
+def check_judge_options(rel_tol: float, gold_precision: str, checker: str) -> None:
+    """One line (exit 2) for a bad option, before any work: not a traceback mid-run."""
+    if not (isinstance(rel_tol, (int, float)) and math.isfinite(rel_tol) and 0 <= rel_tol < 1):
+        raise EktError(f"--rel-tol must be a number from 0 up to (not including) 1, got {rel_tol!r}")
+    if gold_precision not in GOLD_PRECISION_MODES:
+        raise EktError(f"--gold-precision must be one of {', '.join(GOLD_PRECISION_MODES)}, got {gold_precision!r}")
+    if checker not in CHECKERS:
+        raise EktError(f"--checker must be one of {', '.join(CHECKERS)}, got {checker!r}")
 
 
 @dataclass
@@ -60,6 +78,7 @@ class VerifySummary:
     seconds: float = 0.0
     layers: dict[str, str] = field(default_factory=dict)
     steps: dict[str, dict[str, object]] = field(default_factory=dict)  # per step: seen, dropped by reason
+    gold_not_numeric: int = 0         # tasks whose gold is text while their answers are numbers (this run)
 
     @property
     def samples(self) -> int:
@@ -126,6 +145,7 @@ def _verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int],
     advance = progress(shard_total, shard_done) if progress else (lambda n: None)
 
     steps: list = [ParseSamples(), AttachGold(gold, config.problems)]
+    judge: JudgeAnswers | None = None
     writer, reject_writer = LineWriter(output), LineWriter(rejects_path)
     started = time.monotonic()
     interrupted: KeyboardInterrupt | None = None  # SIGINT or SIGTERM: stop cleanly, sidecar, re-raise
@@ -137,7 +157,9 @@ def _verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int],
                       if not config.shard or (line - 1) % config.shard[1] == config.shard[0])
             for step in steps:
                 stream = step(stream)
-            execute, judge = ExecutePrograms(sandbox), JudgeAnswers(config.rel_tol)
+            judge = JudgeAnswers(config.rel_tol, config.gold_precision, config.checker,
+                                 answer_chars=sandbox.policy.limits.answer_chars, warn=warn)
+            execute = ExecutePrograms(sandbox)
             steps += [execute, judge]
             stream = judge(execute(stream))
             for item in stream:
@@ -155,6 +177,9 @@ def _verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int],
     except KeyboardInterrupt as stop:
         interrupted = stop
     finally:
+        if judge is not None:
+            judge.close()
+            summary.gold_not_numeric = len(judge.gold_not_numeric)
         writer.close()
         reject_writer.close()
         summary.seconds = time.monotonic() - started
@@ -167,7 +192,8 @@ def _verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int],
         "lines": summary.samples + summary.rejected, "samples": summary.samples, "rejected": summary.rejected,
         "statuses": dict(sorted(summary.statuses.items())), "tasks": len(summary.tasks),
         "tasks_passed": len(summary.tasks_passed), "policy": config.policy, "answer": config.answer,
-        "rel_tol": config.rel_tol, "problems": config.problems, "shard": list(config.shard) if config.shard else None,
+        "rel_tol": config.rel_tol, "gold_precision": config.gold_precision, "checker": config.checker,
+        "gold_not_numeric_tasks": summary.gold_not_numeric, "problems": config.problems, "shard": list(config.shard) if config.shard else None,
         "prelude": str(config.prelude) if config.prelude else None, "sandbox_layers": summary.layers,
         "steps_this_run": summary.steps,
     }, upstream=config.input)

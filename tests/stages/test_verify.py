@@ -35,7 +35,8 @@ def test_verdicts_match_the_teacher_kinds(tmp_path, teacher_samples, fast_policy
     for record in out:
         by_kind.setdefault(record["meta"]["kind"], set()).add(record["verdict"]["status"])
         assert record["task_id"] and record["completion"] is not None  # fields carried through
-        assert set(record["verdict"]) == {"status", "passed", "answer", "detail", "cpu_ms", "wall_ms", "line"}
+        failed = {"stderr"} if not record["verdict"]["passed"] else set()  # the excerpt of why (issue 11)
+        assert set(record["verdict"]) == {"status", "passed", "answer", "detail", "cpu_ms", "wall_ms", "line"} | failed
     assert by_kind["syntax_error"] == {"syntax_error"}
     assert by_kind["endless_loop"] == {"timeout"}
     assert by_kind["zero_division"] <= {"runtime_error"}
