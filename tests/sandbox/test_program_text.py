@@ -23,5 +23,23 @@ def test_extract_program(text: str, program: str):
     assert extract_program(text) == program
 
 
+def test_a_python_block_wins_over_an_untagged_example_before_it():
+    # issue 11: the untagged "Example usage" block ran first and gave NameError
+    text = ("Example usage:\n```\nprint(solution())\n```\nThe code:\n```python\ndef solution():\n"
+            "    return 72\n```\n")
+    assert extract_program(text) == "def solution():\n    return 72\n"
+
+
+def test_an_unterminated_fence_after_prose_keeps_the_code():
+    # issue 11: a completion cut inside a fence opened after prose was a syntax_error
+    assert extract_program("Sure:\n```python\ndef solution():\n    return 72\n") == \
+        "def solution():\n    return 72\n"
+    assert extract_program("Output:\n```\n72\n```\nCode:\n```python\nanswer = 72\n") == "answer = 72\n"
+
+
+def test_untagged_block_wins_over_another_language():
+    assert extract_program("```text\n42\n```\n```\nanswer = 42\n```\n") == "answer = 42\n"
+
+
 def test_non_python_block_is_used_when_it_is_the_only_one():
     assert extract_program("```bash\necho hi\n```") == "echo hi\n"
