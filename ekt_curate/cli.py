@@ -22,6 +22,26 @@ EPILOG = """exit codes: 0 done; 1 done, but --strict and some input lines were r
 written (disk full; what was written is whole); 130 interrupted; 143 stopped by SIGTERM."""
 
 
+SOURCES_HELP = ("a JSON Lines, parquet or CSV file, a dataset folder (FOLDER[:SPLIT]) or a Hub dataset "
+                "hf:ORG/NAME[:CONFIG[:SPLIT]]")
+
+
+def _field_options(p: argparse.ArgumentParser, completion: bool = True) -> None:
+    """Where the records keep what we read, for files written by other tools."""
+    group = p.add_argument_group("field names (for records from other tools)")
+    group.add_argument("--id-field", default="task_id", metavar="NAME",
+                       help="the task id (a string or integer; default: task_id, or a Batch API line's custom_id)")
+    if completion:
+        group.add_argument("--completion-field", default="completion", metavar="NAME",
+                           help="the program: text, a chat messages list (last assistant turn) or an OpenAI "
+                                "response object (default: completion, else code, messages, response)")
+    group.add_argument("--gold-field", default="gold", metavar="NAME",
+                       help="the gold answer; GSM8K's '... #### 72' form is read as 72 (default: gold, else "
+                            "a GSM8K 'answer')")
+    group.add_argument("--question-field", default="question", metavar="NAME",
+                       help="the problem text (default: question, else problem)")
+
+
 def _verify_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "verify", help="run every sample's program in the sandbox and check its answer against gold",
@@ -29,13 +49,13 @@ def _verify_parser(sub: argparse._SubParsersAction) -> None:
                     "answer. Input: JSON Lines with task_id, completion (or code) and gold; other fields are "
                     "carried through. Output: each record plus a 'verdict', in input order.",
         epilog=EPILOG)
-    p.add_argument("input", type=Path, help="samples.jsonl")
+    p.add_argument("input", type=Path, help="samples.jsonl, or " + SOURCES_HELP)
     p.add_argument("-o", "--output", type=Path,
                    help="where to write (default: INPUT_STEM.verified.jsonl next to the input); rejected "
                         "lines go to OUTPUT_STEM.rejects.jsonl")
     p.add_argument("--problems", metavar="SOURCE",
-                   help="gold answers for records without 'gold', by task_id: gsm8k:train, gsm8k:test "
-                        "(shipped) or a JSONL file with task_id and gold")
+                   help="gold answers for records without one, by task id: gsm8k:train, gsm8k:test "
+                        "(shipped) or " + SOURCES_HELP + " with task ids and golds")
     p.add_argument("--answer", default="auto", metavar="MODE",
                    help="how a program gives its answer: auto (solution(), else answer/ans/result, else the "
                         "last printed line), solution, stdout, or var:NAME (default: auto)")
@@ -64,6 +84,7 @@ def _verify_parser(sub: argparse._SubParsersAction) -> None:
     again.add_argument("--overwrite", action="store_true", help="replace an existing output")
     p.add_argument("--strict", action="store_true", help="exit 1 if any input line was rejected")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    _field_options(p)
     p.set_defaults(handler=commands.run_verify)
 
 
@@ -75,6 +96,8 @@ def _merge_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("shards", type=Path, nargs="+", help="the shard outputs")
     p.add_argument("-o", "--output", type=Path, required=True, help="the merged file")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.add_argument("--allow-partial", action="store_true",
+                   help="merge even if shards are missing (or have no sidecar), with a warning")
     p.set_defaults(handler=commands.run_merge)
 
 
@@ -93,6 +116,8 @@ def _dedup_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-per-task", type=int, metavar="K",
                    help="keep at most K per task, chosen to be diverse (greedy farthest-first), deterministic")
     p.add_argument("--keep-failed", action="store_true", help="keep samples that did not pass, too")
+    p.add_argument("--unverified", action="store_true",
+                   help="the input has no verdicts (raw samples): dedup every program instead of refusing")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     p.set_defaults(handler=commands.run_dedup)
@@ -129,10 +154,12 @@ def _publish_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--private", action="store_true", help="create the Hub repository as private")
     p.add_argument("--validation-fraction", type=float, default=0.0, metavar="F",
                    help="share of tasks (not rows) held out as a validation split (default: 0)")
-    p.add_argument("--problems", metavar="SOURCE", help="look up missing questions by task_id (gsm8k:train, ...)")
+    p.add_argument("--problems", metavar="SOURCE",
+                   help="look up missing questions and golds by task id: gsm8k:train, gsm8k:test or " + SOURCES_HELP)
     p.add_argument("--prompt-template", type=Path, metavar="FILE",
                    help="the student's prompt, with a {question} placeholder (default: a short instruction)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing OUT/NAME")
+    _field_options(p, completion=False)
     p.set_defaults(handler=commands.run_publish)
 
 
@@ -144,7 +171,7 @@ def _sample_parser(sub: argparse._SubParsersAction) -> None:
                                    "completions endpoint: a vLLM/SGLang/TGI cluster). The prompt's exemplar "
                                    "problems are left out of sampling unless --include-exemplars.",
                        epilog=EPILOG.replace("; 5 ", "; 4 the endpoint failed after its retries; 5 "))
-    p.add_argument("--problems", default="gsm8k:train", help="gsm8k:train (default), gsm8k:test or a JSONL file")
+    p.add_argument("--problems", default="gsm8k:train", help="gsm8k:train (default), gsm8k:test or " + SOURCES_HELP)
     p.add_argument("--model", required=True, help="model path or Hub id (for openai: the served model name)")
     p.add_argument("-n", type=int, default=100, help="samples per problem (default: 100)")
     p.add_argument("-o", "--output", type=Path, required=True, help="samples.jsonl to write")
@@ -175,6 +202,7 @@ def _sample_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--policy", default="default", help="sandbox policy for --verify")
     p.add_argument("--workers", type=int, help="sandbox workers for --verify (default: all cores)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    _field_options(p, completion=False)
     p.set_defaults(handler=commands.run_sample)
 
 

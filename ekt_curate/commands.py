@@ -5,8 +5,17 @@ each handler, so parsing and ``--help`` stay light."""
 from __future__ import annotations
 
 import argparse
+import sys
 
-EXIT_OK, EXIT_FAILED = 0, 1
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def field_names(args: argparse.Namespace) -> object:
+    """The --*-field options as FieldNames (ekt_curate.fields: standard library only)."""
+    from ekt_curate.fields import FieldNames
+
+    return FieldNames(id=args.id_field, completion=getattr(args, "completion_field", "completion"),
+                      gold=args.gold_field, question=args.question_field)
 
 
 def run_verify(args: argparse.Namespace) -> int:
@@ -17,17 +26,22 @@ def run_verify(args: argparse.Namespace) -> int:
         input=args.input, output=args.output, problems=args.problems, answer=args.answer, prelude=args.prelude,
         rel_tol=args.rel_tol, gold_precision=args.gold_precision, checker=args.checker, policy=args.policy,
         workers=args.workers, resume=args.resume,
-        overwrite=args.overwrite, shard=parse_shard(args.shard) if args.shard else None)
+        overwrite=args.overwrite, shard=parse_shard(args.shard) if args.shard else None, fields=field_names(args))
     with ProgressFactory("verify", enabled=not args.quiet) as progress:
         summary = run_verify(config, progress)
     print_verify_summary(summary)
+    if summary.rejected and not summary.samples:
+        # Nothing was verified: the wrong file, or fields under other names. Not a success.
+        print(f"ekt-curate: error: every input line was rejected ({summary.rejected:,}), see {summary.rejects}; "
+              f"check the file and the field names (--id-field, --completion-field, --gold-field)", file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_FAILED if args.strict and summary.rejected else EXIT_OK
 
 
 def run_merge(args: argparse.Namespace) -> int:
     from ekt_curate.stages.merge import run_merge
 
-    samples, rejects = run_merge(args.shards, args.output, overwrite=args.overwrite)
+    samples, rejects = run_merge(args.shards, args.output, overwrite=args.overwrite, allow_partial=args.allow_partial)
     print(f"merged {len(args.shards)} shards: {samples:,} samples into {args.output}"
           + (f", {rejects:,} rejected lines beside it" if rejects else ""))
     return EXIT_OK
@@ -38,7 +52,8 @@ def run_dedup(args: argparse.Namespace) -> int:
     from ekt_curate.stages.dedup import DedupConfig, run_dedup
 
     config = DedupConfig(input=args.input, output=args.output, threshold=args.threshold, num_perm=args.num_perm,
-                         max_per_task=args.max_per_task, keep_failed=args.keep_failed, overwrite=args.overwrite)
+                         max_per_task=args.max_per_task, keep_failed=args.keep_failed, unverified=args.unverified,
+                         overwrite=args.overwrite)
     with ProgressFactory("dedup", enabled=not args.quiet) as progress:
         summary = run_dedup(config, progress)
     print_dedup_summary(summary)
@@ -64,7 +79,7 @@ def run_publish(args: argparse.Namespace) -> int:
     config = PublishConfig(
         input=args.input, name=args.name, out=args.out, push_to_hub=args.push_to_hub, private=args.private,
         validation_fraction=args.validation_fraction, overwrite=args.overwrite, problems=args.problems,
-        prompt_template=load_template(args.prompt_template) if args.prompt_template else DEFAULT_STUDENT_TEMPLATE)
+        fields=field_names(args), prompt_template=load_template(args.prompt_template) if args.prompt_template else DEFAULT_STUDENT_TEMPLATE)
     summary = run_publish(config)
     splits = ", ".join(f"{split} {rows:,} rows" for split, rows in summary.splits.items())
     print(f"published {summary.folder} ({splits}; {len(summary.files)} parquet files + README.md)")
@@ -79,7 +94,8 @@ def run_sample(args: argparse.Namespace) -> int:
     from ekt_curate.stages.verify import parse_shard
 
     config = SampleConfig(
-        problems=args.problems, model=args.model, output=args.output, n=args.n, prompt=args.prompt,
+        problems=args.problems, fields=field_names(args), model=args.model, output=args.output, n=args.n,
+        prompt=args.prompt,
         temperature=args.temperature, top_p=args.top_p, max_new_tokens=args.max_new_tokens, backend=args.backend,
         seed=args.seed, shard=parse_shard(args.shard) if args.shard else None, resume=args.resume,
         overwrite=args.overwrite, limit=args.limit, include_exemplars=args.include_exemplars,
@@ -147,8 +163,10 @@ def run_expert_iteration(args: argparse.Namespace) -> int:
         train_overrides=overrides(args.set), policy=args.policy, workers=args.workers))
     last = history[-1]
     student = args.workdir / f"round-{last['round']}" / "student"
+    outside = last.get("pool_tasks_outside_problems", 0)
     print(f"expert iteration: {len(history) - 1} rounds; the pool solves {last['solved']:,} of "
-          f"{last['problems']:,} problems; final student: {student}")
+          f"{last['problems']:,} problems" + (f" (and {outside:,} tasks outside them)" if outside else "")
+          + f"; final student: {student}")
     return EXIT_OK
 
 

@@ -21,3 +21,9 @@ class OutputError(EktError):
 class Terminated(KeyboardInterrupt):
     """SIGTERM (a scheduler's stop, ``kill``), raised where SIGINT would raise KeyboardInterrupt,
     so every clean-stop path that handles Ctrl-C handles it too; the CLI exits 143 for it."""
+
+
+class HubError(EktError):
+    """The Hugging Face Hub could not be reached or refused (offline, no token, no such repo): exit 4."""
+
+    exit_code = 4

@@ -1,7 +1,12 @@
-"""Problem sources: the packaged GSM8K splits, or a user's JSONL file.
+"""Problem sources: the packaged GSM8K splits, or any source ``ekt_curate.sources`` reads (a
+JSON Lines, parquet or CSV file, a dataset folder, ``hf:ORG/NAME[:CONFIG[:SPLIT]]``).
 
-Task ids are ``gsm8k/<split>/<line index>``. The gold answer of a GSM8K problem
-is the number after ``####`` with thousands separators removed.
+Task ids are ``gsm8k/<split>/<line index>`` for the packaged GSM8K. Elsewhere the id field
+(``--id-field``, default ``task_id``; integers are ids) gives them; a source without ids (the
+raw GSM8K JSONL, ``question`` and ``answer`` only) gets stable ids from the source's name and
+the 0-based line or row index, ``<file stem>/<index>`` (``hf:`` sources: ``<ORG/NAME:CONFIG:SPLIT>/<index>``),
+the same in ``sample``, ``verify --problems`` and ``publish``. The gold is the gold field, else
+the number after ``####`` in ``answer``.
 """
 
 from __future__ import annotations
@@ -13,6 +18,9 @@ from importlib import resources
 from pathlib import Path
 
 from ekt_curate.errors import InputError
+from ekt_curate.fields import DEFAULT_FIELDS, FieldNames, ShapeError, gold_of, gsm8k_gold, question_of, task_id_of
+
+__all__ = ["GSM8K_SPLITS", "Problem", "gsm8k_gold", "gsm8k_path", "iter_problems", "load_gold"]
 
 GSM8K_SPLITS = ("train", "test")
 
@@ -25,22 +33,14 @@ class Problem:
     solution: str = ""  # the reference solution text, where the source has one
 
 
-def gsm8k_gold(answer_text: str) -> str:
-    """'... #### 1,234' -> '1234'."""
-    if "####" not in answer_text:
-        raise ValueError("GSM8K answer has no '####' line")
-    return answer_text.rsplit("####", 1)[1].strip().replace(",", "")
-
-
 def gsm8k_path(split: str) -> Path:
     if split not in GSM8K_SPLITS:
         raise InputError(f"unknown GSM8K split {split!r}: use gsm8k:train or gsm8k:test")
     return Path(str(resources.files("ekt_curate") / "data" / "gsm8k" / f"{split}.jsonl"))
 
 
-def iter_problems(source: str) -> Iterator[Problem]:
-    """``gsm8k:train``, ``gsm8k:test``, or a JSONL file with task_id, question and gold
-    (an ``answer`` in GSM8K's ``####`` format is accepted in place of ``gold``)."""
+def iter_problems(source: str, fields: FieldNames = DEFAULT_FIELDS) -> Iterator[Problem]:
+    """``gsm8k:train``, ``gsm8k:test``, or any source with a question and a gold per record."""
     if source.startswith("gsm8k:"):
         split = source.split(":", 1)[1]
         with gsm8k_path(split).open(encoding="utf-8") as handle:
@@ -48,25 +48,29 @@ def iter_problems(source: str) -> Iterator[Problem]:
                 row = json.loads(line)
                 yield Problem(f"gsm8k/{split}/{index}", row["question"], gsm8k_gold(row["answer"]), row["answer"])
         return
-    path = Path(source)
+    from ekt_curate.sources import iter_raw, parse_source
+
     try:
-        handle = path.open(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: problems file not found") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read problems file: {exc.strerror}") from None
-    with handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                gold = row["gold"] if "gold" in row else gsm8k_gold(row["answer"])
-                yield Problem(str(row["task_id"]), str(row.get("question", "")), str(gold), row.get("answer", ""))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise InputError(f"{path}:{number}: not a problem record ({exc})") from None
+        parsed = parse_source(source)
+    except InputError as exc:
+        raise InputError(f"problems: {exc}") from None
+    prefix = parsed.label if parsed.kind == "hub" else parsed.stem
+    for position, raw in iter_raw(parsed):
+        try:
+            row = json.loads(raw)
+            if not isinstance(row, dict):
+                raise ShapeError(f"a JSON object is required, not {type(row).__name__}")
+            has_id = row.get(fields.id) is not None or (fields.id == "task_id" and "custom_id" in row)
+            task_id = task_id_of(row, fields) if has_id else f"{prefix}/{position - 1}"
+            gold = gold_of(row, fields)
+            if gold is None:
+                raise ShapeError(f"no gold: a '{fields.gold}' (or a GSM8K 'answer' with '####') is required")
+            answer = row.get("answer")
+            yield Problem(task_id, question_of(row, fields) or "", str(gold), answer if isinstance(answer, str) else "")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"{parsed.label}:{position}: not a problem record ({exc})") from None
 
 
-def load_gold(source: str) -> dict[str, str]:
+def load_gold(source: str, fields: FieldNames = DEFAULT_FIELDS) -> dict[str, str]:
     """task_id -> gold, for looking up samples that carry no gold of their own."""
-    return {problem.task_id: problem.gold for problem in iter_problems(source)}
+    return {problem.task_id: problem.gold for problem in iter_problems(source, fields)}

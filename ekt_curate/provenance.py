@@ -55,10 +55,15 @@ def write_meta(output: Path, stage: str, data: dict[str, Any], upstream: Path | 
     return path
 
 
-def find_stage(meta: dict[str, Any] | None, stage: str) -> dict[str, Any] | None:
-    """The nearest sidecar of ``stage`` up the chain."""
+def find_stage(meta: dict[str, Any] | None, *stages: str) -> dict[str, Any] | None:
+    """The nearest sidecar of any of ``stages`` up the chain."""
     while meta is not None:
-        if meta.get("stage") == stage:
+        if meta.get("stage") in stages:
             return meta
         meta = meta.get("upstream")
     return None
+
+
+def find_verify(meta: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The verify counts and settings: a verify run's sidecar, or merge's (its shards summed)."""
+    return find_stage(meta, "verify", "merge")

@@ -93,11 +93,11 @@ class ProgressFactory:
         self.close()
 
 
-def print_verify_summary(summary: VerifySummary, stream: TextIO = sys.stdout) -> None:
+def print_verify_summary(summary: VerifySummary, stream: TextIO | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=stream)
+    console = Console(file=stream or sys.stdout)  # sys.stdout now, not at import (tests swap it)
     samples = summary.samples
     table = Table(title="verify", title_justify="left")
     table.add_column("status")
@@ -118,7 +118,7 @@ def print_verify_summary(summary: VerifySummary, stream: TextIO = sys.stdout) ->
         f"tasks with at least one pass: [bold]{len(summary.tasks_passed):,}[/] of {len(summary.tasks):,}",
         f"throughput: {rate:,.0f} lines/s ({summary.processed:,} lines in {summary.seconds:.1f} s"
         + (f"; {summary.resumed:,} done by an earlier run)" if summary.resumed else ")"),
-        f"output: {summary.output}",
+        f"output: {summary.output}" if summary.output.exists() else "output: none written (no line was verified)",
     ]
     if summary.rejected:
         reasons = ", ".join(f"{reason} ({count})" for reason, count in summary.reject_reasons.most_common())
@@ -127,11 +127,11 @@ def print_verify_summary(summary: VerifySummary, stream: TextIO = sys.stdout) ->
         console.print(line, highlight=False)
 
 
-def print_dedup_summary(summary: DedupSummary, stream: TextIO = sys.stdout) -> None:
+def print_dedup_summary(summary: DedupSummary, stream: TextIO | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=stream)
+    console = Console(file=stream or sys.stdout)  # sys.stdout now, not at import (tests swap it)
     table = Table(title="dedup", title_justify="left")
     table.add_column("records")
     table.add_column("count", justify="right")
@@ -141,14 +141,15 @@ def print_dedup_summary(summary: DedupSummary, stream: TextIO = sys.stdout) -> N
             table.add_row(f"dropped: {reason}", f"{summary.dropped[reason]:,}")
     table.add_row("read", f"{summary.read:,}")
     console.print(table)
-    console.print(f"{summary.tasks:,} tasks in {summary.seconds:.1f} s; output: {summary.output}; "
-                  f"dropped records with reasons: {summary.dropped_path}", highlight=False)
+    dropped = f"; dropped records with reasons: {summary.dropped_path}" if summary.dropped_path.exists() else ""
+    console.print(f"{summary.tasks:,} tasks in {summary.seconds:.1f} s; output: {summary.output}{dropped}",
+                  highlight=False)
 
 
-def print_sample_summary(summary: SampleSummary, stream: TextIO = sys.stdout) -> None:
+def print_sample_summary(summary: SampleSummary, stream: TextIO | None = None) -> None:
     from rich.console import Console
 
-    console = Console(file=stream)
+    console = Console(file=stream or sys.stdout)  # sys.stdout now, not at import (tests swap it)
     console.print(f"sample: {summary.written:,} new samples for {summary.problems:,} problems"
                   + (f" ({summary.already:,} already there)" if summary.already else "")
                   + f", {summary.tokens:,} tokens in {summary.seconds:.1f} s ({summary.tokens_per_second:,.0f} tokens/s)",

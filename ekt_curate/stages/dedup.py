@@ -31,6 +31,7 @@ class DedupConfig:
     num_perm: int = 128
     max_per_task: int | None = None
     keep_failed: bool = False
+    unverified: bool = False          # the input has no verdicts (raw samples): dedup every program
     overwrite: bool = False
 
 
@@ -76,8 +77,6 @@ def run_dedup(config: DedupConfig, progress: Callable[[int, int], Callable[[int]
             raise EktError(f"{path}: the output would overwrite the input")
         if path.exists() and not config.overwrite:
             raise EktError(f"{path} already exists: pass --overwrite to replace it")
-    for path in (output, dropped_path):
-        path.unlink(missing_ok=True)  # the writers append
     started = time.monotonic()
     summary = DedupSummary(output, dropped_path)
     total = count_lines(source)
@@ -88,15 +87,22 @@ def run_dedup(config: DedupConfig, progress: Callable[[int, int], Callable[[int]
     early_drops: dict[int, str] = {}  # line -> reason, for lines that never reach dedup
     pending: list[list[bytes]] = []
     blocks: list[np.ndarray] = []
-    rows = 0
+    rows = verdicts = 0
     for line, raw in iter_lines(source):
         advance(1)
+        if not raw.strip():
+            continue  # blank lines are layout, not records
         summary.read += 1
         try:
             record = json.loads(raw)
             task_id = str(record["task_id"])
             program = record.get("completion", record.get("code"))
-            passed = bool(record["verdict"]["passed"])
+            verdict = record.get("verdict")
+            if verdict is None and config.unverified:
+                passed = True
+            else:
+                passed = bool(verdict["passed"])
+                verdicts += 1
         except (ValueError, KeyError, TypeError):
             early_drops[line] = "invalid_line"
             continue
@@ -113,6 +119,11 @@ def run_dedup(config: DedupConfig, progress: Callable[[int, int], Callable[[int]
         if len(pending) >= BATCH:
             blocks.append(minhash_matrix(pending, config.num_perm))
             pending = []
+    if summary.read and not verdicts and not config.unverified:
+        raise EktError(f"{source}: no record has a verdict: dedup keeps the samples that passed 'ekt-curate "
+                       f"verify', so verify it first (or pass --unverified to dedup raw samples); nothing was written")
+    for path in (output, dropped_path):
+        path.unlink(missing_ok=True)  # the writers append
     blocks.append(minhash_matrix(pending, config.num_perm))
     matrix = np.vstack(blocks)
     decisions: dict[int, object] = {}
@@ -124,9 +135,12 @@ def run_dedup(config: DedupConfig, progress: Callable[[int, int], Callable[[int]
 
     # pass 2: write kept and dropped records in input order
     kept_writer, dropped_writer = LineWriter(output), LineWriter(dropped_path)
+    output.touch()  # an empty result is still a result: the summary names only files that exist
     try:
         for line, raw in iter_lines(source):
             advance(1)
+            if not raw.strip():
+                continue
             member = decisions.get(line)
             if member is not None and member.reason is None:  # type: ignore[attr-defined]
                 record = json.loads(raw)
@@ -153,6 +167,6 @@ def run_dedup(config: DedupConfig, progress: Callable[[int, int], Callable[[int]
     write_meta(output, "dedup", {
         "read": summary.read, "kept": summary.kept, "dropped": dict(sorted(summary.dropped.items())),
         "tasks": summary.tasks, "threshold": config.threshold, "num_perm": config.num_perm,
-        "max_per_task": config.max_per_task, "keep_failed": config.keep_failed,
+        "max_per_task": config.max_per_task, "keep_failed": config.keep_failed, "unverified": config.unverified,
     }, upstream=config.input)
     return summary

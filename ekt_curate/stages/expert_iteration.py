@@ -82,7 +82,10 @@ def run_expert_iteration(config: ExpertIterationConfig, say: Any = print) -> lis
             say(f"round {number}: the student sampled {len(unsolved):,} unsolved problems, "
                 f"{added:,} new verified programs")
         _train(config, pool, folder)
-        record.update(pool=str(pool), solved=len(_solved(pool)), problems=len(problems))
+        # Count over the problem set only: a seed pool may hold tasks outside it (--limit, another split).
+        pool_tasks = _solved(pool)
+        record.update(pool=str(pool), solved=len(pool_tasks & {p.task_id for p in problems}), problems=len(problems),
+                      pool_tasks_outside_problems=len(pool_tasks - {p.task_id for p in problems}))
         done.write_text(json.dumps(record, indent=2) + "\n")
         history.append(record)
         say(f"round {number}: student trained on a pool solving {record['solved']:,} problems -> {folder / 'student'}")

@@ -24,17 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ekt_curate.errors import EktError
+from ekt_curate.errors import EktError, HubError
+from ekt_curate.fields import DEFAULT_FIELDS, FieldNames
 from ekt_curate.jsonl import iter_lines, open_input
 from ekt_curate.prompts import DEFAULT_STUDENT_TEMPLATE, render_student_prompt
-from ekt_curate.provenance import command_line, find_stage, read_meta
+from ekt_curate.provenance import command_line, find_stage, find_verify, read_meta
 from ekt_curate.sandbox.program_text import extract_program
-
-
-class HubError(EktError):
-    """The Hub could not be reached or refused; the local dataset is intact."""
-
-    exit_code = 4
 
 
 @dataclass(frozen=True)
@@ -50,6 +45,7 @@ class PublishConfig:
     prompt_template: str = DEFAULT_STUDENT_TEMPLATE
     rows_per_shard: int = 200_000
     license: str = "mit"
+    fields: FieldNames = DEFAULT_FIELDS  # of the --problems source
 
 
 @dataclass
@@ -102,6 +98,19 @@ def _row(record: dict[str, Any], template: str, questions: dict[str, str] | None
     }
 
 
+def _passed(record: Any, source: Path, line: int, not_passed: Counter[str]) -> bool:
+    """True for a record verify passed; counts the others by status. A record without a verdict
+    stops the publish: an unverified file must never become a dataset of "verified" programs."""
+    verdict = record.get("verdict") if isinstance(record, dict) else None
+    if not isinstance(verdict, dict) or not isinstance(verdict.get("passed"), bool):
+        raise EktError(f"{source}:{line}: no verdict: publish takes verified samples (the output of "
+                       f"'ekt-curate verify', usually after 'ekt-curate dedup'); nothing was written")
+    if verdict["passed"]:
+        return True
+    not_passed[str(verdict.get("status"))] += 1
+    return False
+
+
 def _schema() -> Any:
     import pyarrow as pa
 
@@ -125,31 +134,38 @@ def run_publish(config: PublishConfig) -> PublishSummary:
     if target.exists() and not config.overwrite:
         raise EktError(f"{target} already exists: pass --overwrite to replace it")
     # Questions and gold the records lack come from the problems verify used, unless given.
-    problems_source = config.problems or (find_stage(read_meta(source), "verify") or {}).get("problems")
+    problems_source = config.problems or (find_verify(read_meta(source)) or {}).get("problems")
     questions = golds = None
     if problems_source:
         from ekt_curate.problems import iter_problems
 
-        problems = list(iter_problems(problems_source))
+        problems = list(iter_problems(problems_source, config.fields))
         questions = {p.task_id: p.question for p in problems}
         golds = {p.task_id: p.gold for p in problems}
-    # pass 1: validate and count rows per split (shard counts go in the file names)
+    # pass 1: validate and count rows per split (shard counts go in the file names). Only
+    # passing, verified records are published: the card promises every program gives the gold.
     counts: Counter[str] = Counter()
+    not_passed: Counter[str] = Counter()
     for line, raw in iter_lines(source):
+        if not raw.strip():
+            continue
         try:
             record = json.loads(raw)
+            if not _passed(record, source, line, not_passed):
+                continue
             _row(record, config.prompt_template, questions, golds)
         except (ValueError, KeyError, TypeError) as exc:
             raise EktError(f"{source}:{line}: cannot publish this record: {exc}") from None
         counts[split_of(str(record["task_id"]), config.validation_fraction)] += 1
     if not counts:
-        raise EktError(f"{source}: no records to publish")
+        left_out = f" ({sum(not_passed.values()):,} records did not pass)" if not_passed else ""
+        raise EktError(f"{source}: no passing records to publish{left_out}")
 
     config.out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{config.name}.", dir=config.out))
     try:
         files = _write_parquet(source, staging, counts, config, questions, golds)
-        _write_card(staging, counts, config, source)
+        _write_card(staging, counts, config, source, not_passed)
         # The student must be trained and evaluated with the very prompt it was published with.
         (staging / "prompt_template.txt").write_text(config.prompt_template, encoding="utf-8")
         _swap_into_place(staging, target)
@@ -195,7 +211,11 @@ def _write_parquet(source: Path, staging: Path, counts: Counter[str], config: Pu
 
     try:
         for _, raw in iter_lines(source):
+            if not raw.strip():
+                continue
             record = json.loads(raw)
+            if record["verdict"]["passed"] is not True:
+                continue  # counted in pass 1
             split = split_of(str(record["task_id"]), config.validation_fraction)
             writer_for(split)
             buffers[split].append(_row(record, config.prompt_template, questions, golds))
@@ -218,7 +238,8 @@ def _size_category(rows: int) -> str:
     return "10M<n<100M"
 
 
-def _write_card(staging: Path, counts: Counter[str], config: PublishConfig, source: Path) -> None:
+def _write_card(staging: Path, counts: Counter[str], config: PublishConfig, source: Path,
+                not_passed: Counter[str]) -> None:
     from huggingface_hub import DatasetCard, DatasetCardData
 
     splits = [s for s in ("train", "validation") if counts.get(s)]
@@ -229,13 +250,13 @@ def _write_card(staging: Path, counts: Counter[str], config: PublishConfig, sour
         configs=[{"config_name": "default",
                   "data_files": [{"split": s, "path": f"data/{s}-*.parquet"} for s in splits]}],
     )
-    card = DatasetCard(f"---\n{card_data.to_yaml()}\n---\n\n{_card_body(config, counts, source)}")
+    card = DatasetCard(f"---\n{card_data.to_yaml()}\n---\n\n{_card_body(config, counts, source, not_passed)}")
     card.save(staging / "README.md")
 
 
-def _card_body(config: PublishConfig, counts: Counter[str], source: Path) -> str:
+def _card_body(config: PublishConfig, counts: Counter[str], source: Path, not_passed: Counter[str]) -> str:
     meta = read_meta(source)
-    verify, dedup, sample = find_stage(meta, "verify"), find_stage(meta, "dedup"), find_stage(meta, "sample")
+    verify, dedup, sample = find_verify(meta), find_stage(meta, "dedup"), find_stage(meta, "sample")
     teacher = _teacher_info(source)
     rows = "\n".join(f"| {split} | {n:,} |" for split, n in counts.items())
     lines = [
@@ -246,7 +267,9 @@ def _card_body(config: PublishConfig, counts: Counter[str], source: Path) -> str
         "Made with ekt-curate.",
         "",
         "| split | rows |", "|---|---:|", rows, "",
-        "Splits are by task: no problem appears in more than one split.",
+        "Splits are by task: no problem appears in more than one split."
+        + (f" Left out of the input because they did not pass: {sum(not_passed.values()):,} records ("
+           + ", ".join(f"{status} {n:,}" for status, n in sorted(not_passed.items())) + ")." if not_passed else ""),
         "",
         "## Columns",
         "",
@@ -279,6 +302,9 @@ def _card_body(config: PublishConfig, counts: Counter[str], source: Path) -> str
                      + (f"the prompt's {len(excluded)} exemplar problems were excluded from sampling "
                         f"({', '.join(f'`{t}`' for t in excluded)})" if excluded else "no problems excluded")
                      + f"; command `{sample.get('command')}`")
+    if not verify:
+        lines.append("- Verified: every row carries a passing verdict; no verify sidecar (`.meta.json`) came "
+                     "with the input, so the verifier's settings and counts are not recorded here")
     if verify:
         statuses = verify.get("statuses", {})
         samples = verify.get("samples", 0) or 0
@@ -291,7 +317,9 @@ def _card_body(config: PublishConfig, counts: Counter[str], source: Path) -> str
             f"- Status counts: {', '.join(f'{k} {v:,}' for k, v in statuses.items())}",
             f"- Verifier: ekt-curate {verify.get('ekt_curate_version')}, sandbox policy `{verify.get('policy')}`, "
             f"answer convention `{verify.get('answer')}`, relative tolerance {verify.get('rel_tol')}",
-            f"- Verify command: `{verify.get('command')}`",
+            f"- Verify command: `{verify.get('command')}`" if verify.get("stage") == "verify" else
+            f"- Verified in {len(verify.get('shards') or [])} shards, merged by `{verify.get('command')}`; shard "
+            f"commands: " + "; ".join(f"`{shard.get('command')}`" for shard in verify.get("shards") or [] if shard),
         ]
     if dedup:
         dropped = dedup.get("dropped", {})
@@ -314,7 +342,8 @@ def _teacher_info(source: Path) -> dict[str, Any]:
         except ValueError:
             continue
         if isinstance(meta, dict):
-            keys = ("model", "teacher", "backend", "prompt", "temperature", "top_p", "max_new_tokens", "seed", "n")
+            keys = ("model", "teacher", "backend", "prompt", "endpoint", "chat_template", "temperature", "top_p",
+                    "max_new_tokens", "seed", "seeding", "n")
             return {k: meta[k] for k in keys if k in meta}
     return {}
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ekt_curate.errors import EktError
+from ekt_curate.fields import DEFAULT_FIELDS, FieldNames
 from ekt_curate.jsonl import LineWriter, iter_records, repair_tail
 from ekt_curate.prompts import PromptFormat, load_prompt_format
 from ekt_curate.provenance import write_meta
@@ -51,6 +52,7 @@ class SampleConfig:
     verify: bool = False
     verify_policy: str = "default"
     workers: int | None = None
+    fields: FieldNames = DEFAULT_FIELDS    # where the problems keep their id, question and gold
 
 
 @dataclass
@@ -117,7 +119,7 @@ def run_sample(config: SampleConfig, progress: Callable[[int, int], Callable[[in
     have = _existing(output) if config.resume else Counter()
 
     excluded = set() if config.include_exemplars else set(prompt.exemplar_task_ids)
-    problems = [p for p in iter_problems(config.problems) if p.task_id not in excluded]
+    problems = [p for p in iter_problems(config.problems, config.fields) if p.task_id not in excluded]
     if config.limit is not None:
         problems = problems[: config.limit]
     if config.shard:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from ekt_curate.errors import EktError
@@ -18,6 +19,11 @@ def parse_ks(text: str) -> tuple[int, ...]:
     return ks
 
 
+def task_overlap(first: dict[str, object], second: dict[str, object]) -> dict[str, int]:
+    shared = len(first.keys() & second.keys())
+    return {"shared": shared, "only_first": len(first) - shared, "only_second": len(second) - shared}
+
+
 def run_stats(path: Path, ks: tuple[int, ...], compare: Path | None = None, json_path: Path | None = None,
               html_path: Path | None = None, show: bool = True) -> list:
     from ekt_curate.stats.collect import collect
@@ -29,10 +35,17 @@ def run_stats(path: Path, ks: tuple[int, ...], compare: Path | None = None, json
         names.append(compare.name if compare.name != path.name else str(compare))
     if runs[0].samples == 0:
         raise EktError(f"{path}: no verified samples (is it the output of 'ekt-curate verify'?)")
+    overlap = task_overlap(runs[0].per_task, runs[1].per_task) if compare is not None else None
+    if overlap and (overlap["only_first"] or overlap["only_second"]):
+        # pass@k and coverage of two different problem sets are not comparable: say so plainly.
+        print(f"note: {names[0]} and {names[1]} cover different tasks ({overlap['shared']:,} in both, "
+              f"{overlap['only_first']:,} only in the first, {overlap['only_second']:,} only in the second); "
+              f"each column is over its own tasks", file=sys.stderr)
     if json_path is not None:
         data = runs[0].to_json()
         if compare is not None:
             data["compare"] = runs[1].to_json()
+            data["compare_tasks"] = overlap
         json_path.write_text(json.dumps(data, indent=2) + "\n")
     if html_path is not None:
         from ekt_curate.stats.html import render

@@ -23,6 +23,7 @@ from ekt_curate.errors import EktError, InputError, OutputError
 from ekt_curate.jsonl import (LineWriter, count_lines, dumps, follow_lines, iter_lines, iter_records, open_input,
                               repair_tail)
 from ekt_curate.output_lock import OutputLock
+from ekt_curate.fields import DEFAULT_FIELDS, FieldNames
 from ekt_curate.provenance import meta_path, write_meta
 from ekt_curate.steps.attach_gold import AttachGold
 from ekt_curate.steps.base import Item
@@ -48,6 +49,7 @@ class VerifyConfig:
     resume: bool = False
     overwrite: bool = False
     shard: tuple[int, int] | None = None  # (index, count), index from 0
+    fields: FieldNames = DEFAULT_FIELDS   # where records keep their id, program, gold, question
 
     def __post_init__(self) -> None:
         check_judge_options(self.rel_tol, self.gold_precision, self.checker)
@@ -109,9 +111,15 @@ def output_paths(config: VerifyConfig) -> tuple[Path, Path]:
     if config.output is not None:
         output = config.output
     else:
-        stem = config.input.name.removesuffix(".jsonl")
+        from ekt_curate.sources import parse_source
+
+        # next to a local input; a Hub dataset's output goes to the current folder
+        source = parse_source(config.input) if str(config.input).startswith("hf:") else None
+        stem = source.stem if source else config.input.name.removesuffix(".jsonl")
+        for suffix in (".parquet", ".csv", ".tsv"):
+            stem = stem.removesuffix(suffix)
         shard = f".shard-{config.shard[0]}-of-{config.shard[1]}" if config.shard else ""
-        output = config.input.with_name(f"{stem}.verified{shard}.jsonl")
+        output = Path(f"{stem}.verified{shard}.jsonl") if source else config.input.with_name(f"{stem}.verified{shard}.jsonl")
     rejects = output.with_name(output.name.removesuffix(".jsonl") + ".rejects.jsonl")
     return output, rejects
 
@@ -131,20 +139,24 @@ def _verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int],
     from ekt_curate.problems import load_gold
     from ekt_curate.sandbox import Sandbox
 
-    source = config.input if follow else open_input(config.input)
+    from ekt_curate.sources import count as count_positions
+    from ekt_curate.sources import iter_raw, parse_source
+
+    parsed = None if follow else parse_source(config.input)  # JSON Lines, parquet, CSV, folder, hf:
+    source = config.input
     output, rejects_path = output_paths(config)
     if output.resolve() == source.resolve() or rejects_path.resolve() == source.resolve():
         raise EktError(f"{output}: the output would overwrite the input")
     summary = VerifySummary(output, rejects_path)
     start_after = _prepare_outputs(config, output, rejects_path, summary)
     prelude = _read_prelude(config.prelude)
-    gold = load_gold(config.problems) if config.problems else None
-    total = count_lines(source) if not follow else 0
+    gold = load_gold(config.problems, config.fields) if config.problems else None
+    total = count_positions(parsed) if parsed else 0
     shard_total = total if not config.shard else len(range(config.shard[0], total, config.shard[1]))
     shard_done = start_after if not config.shard else len(range(config.shard[0], start_after, config.shard[1]))
     advance = progress(shard_total, shard_done) if progress else (lambda n: None)
 
-    steps: list = [ParseSamples(), AttachGold(gold, config.problems)]
+    steps: list = [ParseSamples(config.fields), AttachGold(gold, config.problems, config.fields)]
     judge: JudgeAnswers | None = None
     writer, reject_writer = LineWriter(output), LineWriter(rejects_path)
     started = time.monotonic()
@@ -152,7 +164,7 @@ def _verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int],
     try:
         with Sandbox(config.policy, workers=config.workers, prelude=prelude, answer=config.answer) as sandbox:
             summary.layers = sandbox.layers
-            lines = follow_lines(source, follow, start_after) if follow else iter_lines(source, start_after)
+            lines = follow_lines(source, follow, start_after) if follow else iter_raw(parsed, start_after)
             stream = (Item(line, raw) for line, raw in lines
                       if not config.shard or (line - 1) % config.shard[1] == config.shard[0])
             for step in steps:
@@ -195,7 +207,7 @@ def _verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int],
         "rel_tol": config.rel_tol, "gold_precision": config.gold_precision, "checker": config.checker,
         "gold_not_numeric_tasks": summary.gold_not_numeric, "problems": config.problems, "shard": list(config.shard) if config.shard else None,
         "prelude": str(config.prelude) if config.prelude else None, "sandbox_layers": summary.layers,
-        "steps_this_run": summary.steps,
+        "steps_this_run": summary.steps, "fields": vars(config.fields),
     }, upstream=config.input)
     if interrupted is not None:
         raise interrupted

@@ -1,16 +1,20 @@
-"""Attach the gold answer: the record's own ``gold``, else the problems source's."""
+"""Attach the gold answer: the record's own (``gold``, or the ``--gold-field``; GSM8K's
+``... #### 72`` form is 72), else the problems source's, by task id."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from ekt_curate.fields import DEFAULT_FIELDS, FieldNames, gold_of
 from ekt_curate.steps.base import Item, StepStats
 
 
 class AttachGold:
-    def __init__(self, gold_by_task: dict[str, str] | None, source: str | None):
+    def __init__(self, gold_by_task: dict[str, str] | None, source: str | None,
+                 fields: FieldNames = DEFAULT_FIELDS):
         self.gold_by_task = gold_by_task or {}
         self.source = source
+        self.fields = fields
         self.stats = StepStats("gold")
 
     def __call__(self, items: Iterable[Item]) -> Iterator[Item]:
@@ -20,14 +24,19 @@ class AttachGold:
 
     def _attach(self, item: Item) -> Item:
         assert item.record is not None
-        gold = item.record.get("gold")
-        if gold is None or gold == "":
+        try:
+            gold = gold_of(item.record, self.fields)
+        except ValueError as exc:
+            return item.rejected(f"no gold: {exc}")
+        if gold is not None and "gold" not in item.record:
+            item.record["gold"] = gold  # read from another field or form: later stages read 'gold'
+        if gold is None:
             gold = self.gold_by_task.get(item.task_id)
         if gold is None:
             where = f"not in the record nor in {self.source}" if self.source else \
                 "not in the record, and no --problems given"
             return item.rejected(f"no gold: task {item.task_id!r} has no gold answer ({where})")
         if isinstance(gold, (list, dict)):
-            return item.rejected("no gold: 'gold' must be a number or text")
+            return item.rejected(f"no gold: '{self.fields.gold}' must be a number or text")
         item.gold = gold
         return item

@@ -1,4 +1,5 @@
-"""Parse sample lines: JSON object, task_id, a program (``completion`` or ``code``)."""
+"""Parse sample lines: a JSON object with a task id and a program, under the names and in the
+shapes ``ekt_curate.fields`` reads (``completion``/``code``, chat messages, OpenAI responses)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 
+from ekt_curate.fields import DEFAULT_FIELDS, FieldNames, ShapeError, batch_error, program_of, question_of, task_id_of
 from ekt_curate.steps.base import Item, StepStats
 
 
@@ -23,7 +25,8 @@ def _has_lone_surrogate(record: object) -> bool:
 
 
 class ParseSamples:
-    def __init__(self) -> None:
+    def __init__(self, fields: FieldNames = DEFAULT_FIELDS) -> None:
+        self.fields = fields
         self.stats = StepStats("parse")
 
     def __call__(self, items: Iterable[Item]) -> Iterator[Item]:
@@ -31,18 +34,16 @@ class ParseSamples:
             before = item.reject is not None
             yield self.stats.count(self._parse_guarded(item) if not before else item, before)
 
-    @classmethod
-    def _parse_guarded(cls, item: Item) -> Item:
+    def _parse_guarded(self, item: Item) -> Item:
         # A line is untrusted input: whatever it makes the parser raise is that line's reject,
         # never the end of the run (and never the end of a --resume, which would meet it again).
         try:
-            return cls._parse(item)
+            return self._parse(item)
         except Exception as exc:  # noqa: BLE001 - counted and reported as the line's reason
             item.record, item.task_id, item.program = None, "", ""
             return item.rejected(f"unreadable line: {type(exc).__name__}: {str(exc)[:200]}")
 
-    @staticmethod
-    def _parse(item: Item) -> Item:
+    def _parse(self, item: Item) -> Item:
         try:
             text = item.raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -60,11 +61,20 @@ class ParseSamples:
         if not isinstance(record, dict):
             return item.rejected(f"not a JSON object: {type(record).__name__}")
         item.record = record
-        task_id = record.get("task_id")
-        if not isinstance(task_id, str) or not task_id:
-            return item.rejected("no task_id: a non-empty string is required")
-        program = record.get("completion", record.get("code"))
-        if not isinstance(program, str):
-            return item.rejected("no program: a string 'completion' (or 'code') is required")
+        failed = batch_error(record)
+        if failed:
+            return item.rejected(failed)
+        try:
+            task_id, program = task_id_of(record, self.fields), program_of(record, self.fields)
+        except ShapeError as exc:
+            return item.rejected(str(exc))
+        # Later stages (dedup, stats, publish) read the canonical keys: add them where the
+        # record keeps its id or program under another name or shape; nothing is overwritten.
+        record.setdefault("task_id", task_id)
+        if "completion" not in record and "code" not in record:
+            record["completion"] = program
+        question = question_of(record, self.fields)
+        if question is not None:
+            record.setdefault("question", question)
         item.task_id, item.program = task_id, program
         return item

@@ -124,3 +124,15 @@ def test_bad_options_are_one_line(verified, tmp_path, capsys, args, message):
     assert main(command) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_a_file_without_verdicts_is_refused_unless_unverified(tmp_path, teacher_samples, capsys):
+    source = write_jsonl(tmp_path / "raw.jsonl", teacher_samples[:12])
+    assert main(["dedup", "-q", str(source)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no record has a verdict" in err and "--unverified" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["raw.jsonl"]  # nothing written
+    assert main(["dedup", "-q", str(source), "--unverified"]) == 0
+    kept = lines(tmp_path / "raw.curated.jsonl")
+    dropped = lines(tmp_path / "raw.curated.dropped.jsonl") if (tmp_path / "raw.curated.dropped.jsonl").exists() else []
+    assert kept and len(kept) + len(dropped) == 12

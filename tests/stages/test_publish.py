@@ -161,3 +161,22 @@ def test_network_failure_is_one_line_without_the_token(curated, tmp_path, monkey
 def test_bad_arguments_are_one_line(curated, tmp_path, capsys, args, message):
     assert main(["publish", str(curated), "--out", str(tmp_path), *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_only_passing_verified_records_are_published_and_the_rest_counted(curated, tmp_path):
+    verified = curated.with_name("samples.verified.jsonl")
+    records = [json.loads(line) for line in verified.read_text().splitlines()]
+    failing = sum(not r["verdict"]["passed"] for r in records)
+    assert failing and main(["publish", str(verified), "--name", "v", "--out", str(tmp_path)]) == 0
+    data = load_offline(tmp_path / "v")
+    assert data["train"]["rows"] == len(records) - failing
+    card = (tmp_path / "v" / "README.md").read_text()
+    assert f"did not pass: {failing:,} records (" in card and "wrong_answer" in card
+
+
+def test_unverified_samples_are_refused_and_nothing_is_written(curated, tmp_path, capsys):
+    raw = curated.with_name("samples.jsonl")
+    assert main(["publish", str(raw), "--name", "raw", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no verdict" in err and "ekt-curate verify" in err
+    assert not (tmp_path / "out" / "raw").exists()

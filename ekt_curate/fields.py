@@ -1,0 +1,139 @@
+"""Field names and record shapes: reading a task id, a program, a gold and a question from the
+records other tools write.
+
+Shapes understood for the program (the first present wins):
+- a string under the completion field (default ``completion``; ``code`` too);
+- a chat ``messages`` list: the last assistant turn (content as text or as a list of text parts);
+- an OpenAI completions or chat-completions response object, under ``response`` or as the record;
+- an OpenAI Batch API output line (``custom_id``, ``response.body``, ``error``): ``custom_id`` is the
+  task id, a failed request is rejected with its error.
+Integer ids are ids (``7`` -> ``"7"``); a gold in GSM8K's ``... #### 72`` form is ``72``.
+Each extractor raises :class:`ShapeError` whose text is the reason a line is rejected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class ShapeError(ValueError):
+    """This record has no usable value; the message starts with the reject reason."""
+
+
+@dataclass(frozen=True)
+class FieldNames:
+    id: str = "task_id"
+    completion: str = "completion"
+    gold: str = "gold"
+    question: str = "question"
+
+
+DEFAULT_FIELDS = FieldNames()
+
+
+def gsm8k_gold(answer_text: str) -> str:
+    """'... #### 1,234' -> '1234'."""
+    if "####" not in answer_text:
+        raise ValueError("GSM8K answer has no '####' line")
+    return answer_text.rsplit("####", 1)[1].strip().replace(",", "")
+
+
+def task_id_of(record: dict[str, Any], fields: FieldNames = DEFAULT_FIELDS) -> str:
+    value = record.get(fields.id)
+    if value is None and fields.id == DEFAULT_FIELDS.id:
+        value = record.get("custom_id")  # OpenAI Batch API: the id the user gave the request
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str) or not value:
+        raise ShapeError(f"no task_id: a non-empty string or integer '{fields.id}' is required")
+    return value
+
+
+def program_of(record: dict[str, Any], fields: FieldNames = DEFAULT_FIELDS) -> str:
+    candidates = [fields.completion]
+    if fields.completion == DEFAULT_FIELDS.completion:
+        candidates += ["code", "messages", "response"]
+    for key in candidates:
+        if record.get(key) is not None:
+            return _text_of(record[key], key)
+    if "choices" in record:  # the record is itself a response object
+        return _text_of(record, "choices")
+    raise ShapeError(f"no program: a string '{fields.completion}' (or 'code', 'messages', an OpenAI "
+                     f"response) is required")
+
+
+def _text_of(value: Any, key: str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return _last_assistant(value, key)
+    if isinstance(value, dict):
+        return _response_text(value, key)
+    raise ShapeError(f"no program: '{key}' is {type(value).__name__}, not text")
+
+
+def _last_assistant(messages: list[Any], key: str) -> str:
+    for message in reversed(messages):
+        if isinstance(message, dict) and message.get("role") == "assistant":
+            return _content(message.get("content"), key)
+    raise ShapeError(f"no program: '{key}' has no assistant turn")
+
+
+def _content(content: Any, key: str) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # [{"type": "text", "text": ...}, ...]
+        parts = [part.get("text") for part in content if isinstance(part, dict) and part.get("type") == "text"]
+        if parts and all(isinstance(part, str) for part in parts):
+            return "".join(parts)
+    raise ShapeError(f"no program: the assistant turn in '{key}' has no text content")
+
+
+def _response_text(response: dict[str, Any], key: str) -> str:
+    if "body" in response or "status_code" in response:  # a Batch API line's response
+        status = response.get("status_code")
+        if status not in (None, 200):
+            raise ShapeError(f"request failed: the batch response has status {status}")
+        response = response.get("body") or {}
+    if response.get("error"):
+        raise ShapeError(f"request failed: {str(response['error'])[:200]}")
+    choices = response.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise ShapeError(f"no program: '{key}' is not a completion response (no choices)")
+    if len(choices) > 1:
+        raise ShapeError(f"several choices: '{key}' holds {len(choices)} completions; write one per line")
+    choice = choices[0] if isinstance(choices[0], dict) else {}
+    if isinstance(choice.get("text"), str):
+        return choice["text"]
+    message = choice.get("message")
+    if isinstance(message, dict):
+        return _content(message.get("content"), key)
+    raise ShapeError(f"no program: the choice in '{key}' has no text")
+
+
+def batch_error(record: dict[str, Any]) -> str | None:
+    """The error of a failed Batch API line (``error`` set, no response), else None."""
+    error = record.get("error")
+    if error and "custom_id" in record:
+        message = error.get("message") if isinstance(error, dict) else error
+        return f"request failed: {str(message)[:200]}"
+    return None
+
+
+def gold_of(record: dict[str, Any], fields: FieldNames = DEFAULT_FIELDS) -> Any:
+    """The record's own gold (None when absent); GSM8K's '#### 72' form becomes '72'."""
+    value = record.get(fields.gold)
+    if (value is None or value == "") and fields.gold == DEFAULT_FIELDS.gold:
+        answer = record.get("answer")
+        value = answer if isinstance(answer, str) and "####" in answer else None
+    if isinstance(value, str) and "####" in value:
+        return gsm8k_gold(value)
+    return None if value == "" else value
+
+
+def question_of(record: dict[str, Any], fields: FieldNames = DEFAULT_FIELDS) -> str | None:
+    value = record.get(fields.question)
+    if value is None and fields.question == DEFAULT_FIELDS.question:
+        value = record.get("problem")  # MATH and most competition sets
+    return value if isinstance(value, str) and value else None
