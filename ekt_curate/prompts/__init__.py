@@ -4,11 +4,14 @@ Teacher formats are few-shot TOML files shipped here (``pal``, ``answer-var``): 
 with a ``{question}`` placeholder, the stop sequences that end a completion at the next
 exemplar, the answer convention the programs follow, and the task ids of the exemplars
 (excluded from sampling by default). ``--prompt FILE`` takes a user's plain-text template.
+Chat formats (``pal-chat``, ``answer-var-chat``) hold a system message and the same exemplars,
+read from the text format they name, as alternating user/assistant turns.
 The student's prompt is the problem as it will see it at training and evaluation time.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -27,9 +30,35 @@ class PromptFormat:
     stop: tuple[str, ...] = DEFAULT_STOP
     answer: str = "auto"
     exemplar_task_ids: tuple[str, ...] = ()
+    chat: bool = False                          # a chat format: messages, not one text
+    system: str | None = None
+    turns: tuple[tuple[str, str], ...] = ()     # (user, assistant) exemplar turns
+    user: str = "{question}"
 
     def render(self, question: str) -> str:
+        if self.chat:
+            raise InputError(f"prompt {self.name!r} is a chat format: use it with --endpoint chat (openai) "
+                             "or --chat (transformers, vllm)")
         return self.template.replace("{question}", question.strip())
+
+    def messages(self, question: str) -> list[dict[str, str]]:
+        """Chat messages: a text format becomes one user message holding the whole few-shot prompt."""
+        if not self.chat:
+            return [{"role": "user", "content": self.render(question)}]
+        messages = [{"role": "system", "content": self.system}] if self.system else []
+        for user, assistant in self.turns:
+            messages += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+        return messages + [{"role": "user", "content": self.user.replace("{question}", question.strip())}]
+
+
+# An exemplar in a text format: "Q: <question>\n\n# <header>:\n<program>", blocks three newlines apart.
+_EXEMPLAR = re.compile(r"Q: (.*?)\n\n# [^\n]*Python:\n(.*?)(?:\n\n\n|\Z)", re.DOTALL)
+
+
+def exemplars(fmt: PromptFormat) -> list[tuple[str, str]]:
+    """(question, program) pairs of a shipped text format, in order."""
+    shots = fmt.template.rsplit("Q: {question}", 1)[0]
+    return [(question, program.rstrip("\n")) for question, program in _EXEMPLAR.findall(shots)]
 
 
 def shipped_formats() -> list[str]:
@@ -41,12 +70,24 @@ def load_prompt_format(name_or_path: str) -> PromptFormat:
     shipped = resources.files("ekt_curate.prompts") / f"{name_or_path.replace('-', '_')}.toml"
     if "/" not in name_or_path and not name_or_path.endswith((".txt", ".toml")) and shipped.is_file():
         spec = tomllib.loads(shipped.read_text(encoding="utf-8"))
+        if spec.get("chat"):
+            return _chat_format(spec)
         return PromptFormat(name=spec["name"], template=spec["template"], stop=tuple(spec["stop"]),
                             answer=spec["answer"], exemplar_task_ids=tuple(spec["exemplar_task_ids"]))
     path = Path(name_or_path)
     if not path.is_file():
         raise InputError(f"unknown prompt {name_or_path!r}: use {', '.join(shipped_formats())} or a template file")
     return PromptFormat(name=path.name, template=load_template(path))
+
+
+def _chat_format(spec: dict) -> PromptFormat:
+    base = load_prompt_format(spec["exemplars_from"])
+    turns = tuple((spec["user"].replace("{question}", question), spec["assistant"].replace("{program}", program))
+                  for question, program in exemplars(base))
+    # No stop sequences: a chat reply ends with the end of its turn.
+    return PromptFormat(name=spec["name"], template="", stop=tuple(spec.get("stop", ())), answer=base.answer,
+                        exemplar_task_ids=base.exemplar_task_ids, chat=True, system=spec["system"],
+                        turns=turns, user=spec["user"])
 
 
 def load_template(path: Path) -> str:

@@ -1,23 +1,28 @@
-"""Any OpenAI-compatible completions endpoint (vLLM, SGLang, TGI serve one): the way to use
-a large teacher running on a cluster. Requests run concurrently up to a limit, and are
-retried with exponential backoff on connection errors, 429 and 5xx (honouring Retry-After).
-The API key comes from an environment variable and is never printed."""
+"""Any OpenAI-compatible server (vLLM, SGLang, TGI serve one): the way to use a large teacher
+running on a cluster, through the official ``openai`` SDK (``AsyncOpenAI``).
+
+- ``endpoint="completions"``: ``/v1/completions`` with the few-shot text (a base model);
+  ``endpoint="chat"``: ``/v1/chat/completions`` with messages (an instruct model; the server
+  applies the chat template).
+- One request per sample, with the sample's own seed (a request's seed with n > 1 means
+  different things to different servers), at most ``concurrency`` in flight.
+- The SDK retries connection errors, timeouts, 408, 409, 429 and 5xx with exponential backoff,
+  honouring ``Retry-After``; what still fails becomes one line and exit code 4.
+- The API key comes from an environment variable and is never printed.
+
+The SDK is asynchronous; the stage is not. One event loop runs in a thread of its own for
+the backend's lifetime, so the HTTP connections are reused across batches.
+"""
 
 from __future__ import annotations
 
-import json
+import asyncio
 import os
-import random
-import time
-import urllib.error
-import urllib.request
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from typing import Any
 
 from ekt_curate.errors import EktError
-from ekt_curate.sampling.base import Completion, SamplingParams, positional_seeds
-
-RETRYABLE = {408, 409, 429, 500, 502, 503, 504}
+from ekt_curate.sampling.base import Completion, Prompt, SamplingParams, positional_seeds
 
 
 class EndpointError(EktError):
@@ -28,69 +33,113 @@ class OpenAIBackend:
     name = "openai"
 
     def __init__(self, base_url: str, model: str, api_key_env: str = "OPENAI_API_KEY", concurrency: int = 16,
-                 max_retries: int = 6, timeout: float = 300.0, backoff: float = 0.5):
-        # The standard library is enough: a request takes seconds of generation, so a new
-        # connection per request costs nothing that matters.
+                 max_retries: int = 6, timeout: float = 300.0, endpoint: str = "completions",
+                 send_seed: bool = True):
+        try:
+            import openai
+        except ImportError:
+            raise EktError("--backend openai needs the openai package: pip install 'openai>=1.40'") from None
+        if endpoint not in ("completions", "chat"):
+            raise EktError(f"unknown endpoint {endpoint!r}: use completions or chat")
+        self.openai = openai
         self.model = model
-        self.url = base_url.rstrip("/") + "/completions"
+        self.endpoint = endpoint
+        self.url = base_url.rstrip("/") + ("/chat/completions" if endpoint == "chat" else "/completions")
         self.concurrency = concurrency
-        self.max_retries = max_retries
-        self.backoff = backoff
-        self.timeout = timeout
-        self.headers = {"Content-Type": "application/json"}
-        key = os.environ.get(api_key_env)
-        if key:
-            self.headers["Authorization"] = f"Bearer {key}"
-        self.pool = ThreadPoolExecutor(concurrency)
+        self.send_seed = send_seed
+        self.api_key_env = api_key_env
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="ekt-openai", daemon=True)
+        self.thread.start()
+        # A server without authentication ignores the key, but the SDK insists on one.
+        key = os.environ.get(api_key_env) or "no-key"
+        self.client = self._run(self._make_client(base_url, key, max_retries, timeout))
+
+    @staticmethod
+    async def _make_client(base_url: str, key: str, max_retries: int, timeout: float) -> Any:
+        from openai import AsyncOpenAI
+
+        return AsyncOpenAI(base_url=base_url, api_key=key, max_retries=max_retries, timeout=timeout)
+
+    def _run(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
 
     def preferred_batch(self, params: SamplingParams) -> int:
-        return max(1, self.concurrency * 2 // params.n)  # keep every connection busy
+        # Four requests per connection per batch: the batch's tail leaves few connections idle.
+        return max(1, self.concurrency * 4 // params.n)
 
-    def generate(self, prompts: list[str], params: SamplingParams, prefix: str | None = None,
+    def generate(self, prompts: list[Prompt], params: SamplingParams, prefix: str | None = None,
                  seeds: list[list[int]] | None = None) -> list[list[Completion]]:
-        # One request per sample, with its own seed: a request's seed with n > 1 means different
-        # things to different servers (vLLM derives the n children's seeds, others repeat one).
         seeds = seeds or positional_seeds(params, len(prompts))
         jobs = [(prompt, seed) for prompt, row in zip(prompts, seeds) for seed in row]
-        flat = list(self.pool.map(lambda job: self._one(job[0], params, job[1])[0], jobs))
+        flat = self._run(self._all(jobs, params))
         return [flat[i * params.n:(i + 1) * params.n] for i in range(len(prompts))]
 
-    def _one(self, prompt: str, params: SamplingParams, seed: int) -> list[Completion]:
-        params = SamplingParams(**{**params.__dict__, "n": 1})
-        body: dict[str, Any] = {"model": self.model, "prompt": prompt, "n": 1,
-                                "max_tokens": params.max_new_tokens, "temperature": params.temperature,
-                                "top_p": params.top_p, "seed": seed}
-        if params.stop:
-            body["stop"] = list(params.stop)[:4]  # the OpenAI API takes at most four
-        data = self._post(body)
-        choices = sorted(data.get("choices", []), key=lambda choice: choice.get("index", 0))
-        if len(choices) != params.n:
-            raise EndpointError(f"{self.url} returned {len(choices)} choices for n={params.n}")
-        total = (data.get("usage") or {}).get("completion_tokens")
-        each = [None] * len(choices) if total is None else [total // len(choices)] * len(choices)
-        return [Completion(choice.get("text", ""), count if count is not None else len(choice.get("text", "")) // 4)
-                for choice, count in zip(choices, each)]
+    async def _all(self, jobs: list[tuple[Prompt, int]], params: SamplingParams) -> list[Completion]:
+        limit = asyncio.Semaphore(self.concurrency)
 
-    def _post(self, body: dict[str, Any]) -> dict[str, Any]:
-        data = json.dumps(body).encode()
-        for attempt in range(self.max_retries + 1):
-            request = urllib.request.Request(self.url, data=data, headers=self.headers, method="POST")
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    return json.loads(response.read())
-            except urllib.error.HTTPError as exc:
-                if exc.code not in RETRYABLE:
-                    detail = exc.read()[:200].decode("utf-8", "replace")
-                    raise EndpointError(f"{self.url} answered {exc.code}: {detail}") from None
-                reason = f"HTTP {exc.code}"
-                retry_after = exc.headers.get("Retry-After")
-                wait = float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else None
-            except (urllib.error.URLError, OSError, ValueError) as exc:
-                reason, wait = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}", None
-            if attempt == self.max_retries:
-                raise EndpointError(f"{self.url}: gave up after {attempt + 1} attempts ({reason})")
-            time.sleep(wait if wait is not None else min(60.0, self.backoff * 2 ** attempt) * (1 + random.random()))
-        raise AssertionError("unreachable")
+        async def one(prompt: Prompt, seed: int) -> Completion:
+            async with limit:
+                return await self._one(prompt, params, seed)
+
+        tasks = [asyncio.ensure_future(one(prompt, seed)) for prompt, seed in jobs]
+        try:
+            return list(await asyncio.gather(*tasks))
+        finally:
+            for task in tasks:  # the first failure ends the batch: the others are not awaited
+                task.cancel()
+
+    async def _one(self, prompt: Prompt, params: SamplingParams, seed: int) -> Completion:
+        openai = self.openai
+        kwargs: dict[str, Any] = {"model": self.model, "n": 1, "max_tokens": params.max_new_tokens,
+                                  "temperature": params.temperature, "top_p": params.top_p}
+        if self.send_seed:
+            kwargs["seed"] = seed
+        if params.stop:
+            kwargs["stop"] = list(params.stop)[:4]  # the OpenAI API takes at most four
+        try:
+            if self.endpoint == "chat":
+                messages = prompt if isinstance(prompt, list) else [{"role": "user", "content": prompt}]
+                response = await self.client.chat.completions.create(messages=messages, **kwargs)
+                text = response.choices[0].message.content if response.choices else None
+            else:
+                response = await self.client.completions.create(prompt=prompt, **kwargs)
+                text = response.choices[0].text if response.choices else None
+        except openai.APITimeoutError:
+            raise EndpointError(f"{self.url}: no answer in time, after retries") from None
+        except openai.APIConnectionError as exc:
+            raise EndpointError(f"{self.url}: cannot connect, after retries ({_cause(exc)})") from None
+        except openai.AuthenticationError as exc:
+            raise EndpointError(f"{self.url} refused the key (from ${self.api_key_env}): {_message(exc)}") from None
+        except openai.NotFoundError as exc:
+            other = "chat" if self.endpoint == "completions" else "completions"
+            raise EndpointError(f"{self.url} answered 404 ({_message(exc)}): check --model and --base-url, "
+                                f"or try --endpoint {other}") from None
+        except openai.APIStatusError as exc:
+            raise EndpointError(f"{self.url} answered {exc.status_code}: {_message(exc)}") from None
+        except openai.OpenAIError as exc:  # a malformed answer
+            raise EndpointError(f"{self.url}: {type(exc).__name__}: {_message(exc)}") from None
+        if text is None:
+            raise EndpointError(f"{self.url} returned no text for a request")
+        usage = getattr(response, "usage", None)
+        tokens = usage.completion_tokens if usage is not None and usage.completion_tokens is not None else len(text) // 4
+        return Completion(text, tokens)
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True)
+        try:
+            self._run(self.client.close())
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join()
+            self.loop.close()
+
+
+def _message(exc: Exception) -> str:
+    """The server's message on one line, short: an error body can be a whole HTML page."""
+    text = str(getattr(exc, "message", None) or exc)
+    return " ".join(text.split())[:200]
+
+
+def _cause(exc: Exception) -> str:
+    cause = exc.__cause__ or exc.__context__
+    return _message(cause) if cause is not None else _message(exc)

@@ -15,6 +15,7 @@ plain generation.
 
 from __future__ import annotations
 
+from ekt_curate.errors import EktError
 from ekt_curate.sampling.base import Completion, SamplingParams, positional_seeds
 
 CPU_SEQUENCES = 16
@@ -43,6 +44,22 @@ class TransformersBackend:
         self.batch_size = batch_size
         self.dtype = str(torch_dtype).removeprefix("torch.")
         self._prefix: tuple[str, list[int], object] | None = None  # (text, token ids, KV cache)
+        # A chat template writes the special tokens (BOS) itself: tokenizing its text must not add them again.
+        self.special_tokens = True
+
+    def chat_template(self) -> str:
+        template = getattr(self.tokenizer, "chat_template", None)
+        if not template:
+            raise EktError(f"{self.model}: the tokenizer has no chat template, so --chat cannot apply one "
+                           "(use a completions prompt format such as pal without --chat)")
+        return template if isinstance(template, str) else repr(template)
+
+    def apply_chat_template(self, messages: list[dict[str, str]]) -> str:
+        self.special_tokens = False
+        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+    def _encode(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=self.special_tokens)["input_ids"]
 
     def preferred_batch(self, params: SamplingParams) -> int:
         """Prompts per call, so that prompts x n sequences fit the memory budget."""
@@ -80,7 +97,8 @@ class TransformersBackend:
         inputs = self._with_prefix_cache(prompts, copies, prefix) if prefix else None
         with torch.inference_mode():
             if inputs is None:
-                encoded = self.tokenizer(prompts, return_tensors="pt", padding=True).to(self.device)
+                encoded = self.tokenizer(prompts, return_tensors="pt", padding=True,
+                                         add_special_tokens=self.special_tokens).to(self.device)
                 output = self.net.generate(**encoded, num_return_sequences=copies, **kwargs)
                 width = encoded["input_ids"].shape[1]
             else:
@@ -98,7 +116,7 @@ class TransformersBackend:
 
         torch = self.torch
         if self._prefix is None or self._prefix[0] != prefix:
-            ids = self.tokenizer(prefix)["input_ids"][:-1]  # the last token may merge with the question
+            ids = self._encode(prefix)[:-1]  # the last token may merge with the question
             if len(ids) < 8:
                 return None
             with torch.inference_mode():
@@ -106,7 +124,7 @@ class TransformersBackend:
             self._prefix = (prefix, ids, cache)
         _, prefix_ids, cache = self._prefix
         length = len(prefix_ids)
-        rows = [self.tokenizer(prompt)["input_ids"] for prompt in prompts]
+        rows = [self._encode(prompt) for prompt in prompts]
         if any(row[:length] != prefix_ids or len(row) <= length for row in rows):
             return None
         suffixes = [row[length:] for row in rows for _ in range(copies)]

@@ -4,7 +4,7 @@ import pytest
 
 from ekt_curate.errors import InputError
 from ekt_curate.problems import load_gold
-from ekt_curate.prompts import load_prompt_format, shipped_formats
+from ekt_curate.prompts import exemplars, load_prompt_format, shipped_formats
 from ekt_curate.sampling.base import truncate_at_stop
 
 
@@ -16,7 +16,7 @@ def test_stop_sequences_cut_at_the_earliest():
 
 
 def test_shipped_formats():
-    assert shipped_formats() == ["answer-var", "pal"]
+    assert shipped_formats() == ["answer-var", "answer-var-chat", "pal", "pal-chat"]
     pal = load_prompt_format("pal")
     assert len(pal.exemplar_task_ids) == 8 and pal.answer == "solution" and "\nQ:" in pal.stop
     rendered = pal.render("  How many apples?  ")
@@ -48,3 +48,38 @@ def test_every_exemplar_program_passes_verification(name):
     with Sandbox("default", workers=2, answer=fmt.answer) as box:
         for task_id, result in zip(fmt.exemplar_task_ids, box.map(programs)):
             assert result.ok and compare(from_value(result.answer), parse_gold(gold[task_id]))[0], (task_id, result)
+
+
+@pytest.mark.parametrize("name", ["pal", "answer-var"])
+def test_chat_formats_hold_the_same_exemplars_as_turns(name):
+    text, chat = load_prompt_format(name), load_prompt_format(f"{name}-chat")
+    assert chat.chat and chat.stop == () and chat.answer == text.answer
+    assert chat.exemplar_task_ids == text.exemplar_task_ids
+    shots = exemplars(text)
+    assert len(shots) == len(text.exemplar_task_ids)
+    messages = chat.messages("  How many apples?  ")
+    assert messages[0]["role"] == "system" and messages[-1] == {"role": "user", "content": "How many apples?"}
+    turns = messages[1:-1]
+    assert [m["role"] for m in turns] == ["user", "assistant"] * len(shots)
+    for (question, program), user, assistant in zip(shots, turns[::2], turns[1::2]):
+        assert user["content"] == question and assistant["content"] == f"```python\n{program}\n```"
+        assert question in text.template and program in text.template
+    with pytest.raises(InputError, match="chat format"):
+        chat.render("x")
+    # a text format sent to a chat endpoint: the whole few-shot prompt as one user message
+    assert text.messages("x") == [{"role": "user", "content": text.render("x")}]
+
+
+def test_program_from_a_chat_reply():
+    from ekt_curate.sampling.chat_reply import program_from_reply
+
+    fenced = "```python\ndef solution():\n    return 2\n```"
+    assert program_from_reply(f"Sure! Here is the program:\n\n{fenced}\n\nIt returns 2.") == \
+        "def solution():\n    return 2\n"
+    # code drafted while thinking is not the answer
+    assert program_from_reply(f"<think>\n```python\nanswer = 1\n```\nno, wrong\n</think>\n{fenced}") == \
+        "def solution():\n    return 2\n"
+    assert program_from_reply(f"the template opened the block in the prompt...</think>{fenced}") == \
+        "def solution():\n    return 2\n"
+    assert program_from_reply("<think>cut at max tokens while thinking") == ""
+    assert program_from_reply("answer = 4") == "answer = 4\n"
