@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e '.[ml,dev]'
+	$(PIP) install --quiet -e '.[ml,dev,distributed]'
 	touch $(STAMP)
 
 # Debian's chromium renders the HTML report in a test. Installed when we can (root + apt);

@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 from ekt_curate import __version__, commands
+from ekt_curate.distributed.options import add_executor_options  # argparse only: no datatrove import
 from ekt_curate.errors import Terminated  # tiny: no imports of its own
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SANDBOX, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 3, 130, 143
@@ -75,7 +76,8 @@ def _verify_parser(sub: argparse._SubParsersAction) -> None:
                         "(default: strict)")
     p.add_argument("--policy", default="default", metavar="NAME|PATH",
                    help="sandbox policy: default, strict, scientific, or a .toml file (default: default)")
-    p.add_argument("--workers", type=int, metavar="N", help="sandbox workers (default: all cores)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="sandbox workers (default: all cores); with --executor, ranks running at once")
     p.add_argument("--shard", metavar="I/N",
                    help="verify only lines with (line - 1) %% N == I (I from 0), e.g. one Slurm array task; "
                         "join the outputs with 'ekt-curate merge'")
@@ -85,6 +87,7 @@ def _verify_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--strict", action="store_true", help="exit 1 if any input line was rejected")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     _field_options(p)
+    add_executor_options(p)
     p.set_defaults(handler=commands.run_verify)
 
 

@@ -19,6 +19,10 @@ def field_names(args: argparse.Namespace) -> object:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    if args.executor:  # on datatrove: ranks, then one merged file (ekt_curate/distributed)
+        from ekt_curate.distributed.commands import run_verify_executor
+
+        return run_verify_executor(args)
     from ekt_curate.report import ProgressFactory, print_verify_summary
     from ekt_curate.stages.verify import VerifyConfig, parse_shard, run_verify
 
