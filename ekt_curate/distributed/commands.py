@@ -1,0 +1,39 @@
+"""The CLI handler of ``verify --executor``: build the configs, run, print where things went."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ekt_curate.distributed.deps import require_datatrove
+from ekt_curate.distributed.options import executor_settings
+
+
+def run_verify_executor(args: argparse.Namespace) -> int:
+    require_datatrove()
+    from ekt_curate.distributed.executors import ExecutorConfig
+    from ekt_curate.distributed.verify_run import run_verify_distributed
+    from ekt_curate.commands import field_names
+    from ekt_curate.stages.verify import VerifyConfig, parse_shard
+
+    executor = ExecutorConfig(**executor_settings(args))
+    # --workers means ranks at once here; a rank's sandbox gets its share of the cores
+    config = VerifyConfig(
+        input=args.input, output=args.output, problems=args.problems, answer=args.answer, prelude=args.prelude,
+        rel_tol=args.rel_tol, gold_precision=args.gold_precision, checker=args.checker, policy=args.policy,
+        workers=None, resume=args.resume, overwrite=args.overwrite,
+        shard=parse_shard(args.shard) if args.shard else None, fields=field_names(args))
+    summary = run_verify_distributed(config, executor)
+    if not summary.merged:
+        print(f"submitted Slurm job {summary.job_id}: {executor.tasks} ranks, logs in {summary.workdir / 'logs'}\n"
+              f"when it has finished, run the same command with --resume to merge the ranks into {summary.output}")
+        return 0
+    skipped = f" ({summary.skipped_ranks} already complete)" if summary.skipped_ranks else ""
+    print(f"{executor.kind} executor, {executor.tasks} ranks{skipped}: {summary.samples:,} samples into "
+          f"{summary.output}" + (f", {summary.rejected:,} rejected lines in {summary.rejects}" if summary.rejected
+                                 else "") + f" ({summary.seconds:.1f} s)")
+    if summary.rejected and not summary.samples:
+        print(f"ekt-curate: error: every input line was rejected ({summary.rejected:,}), see {summary.rejects}",
+              file=sys.stderr)
+        return 2
+    return 1 if args.strict and summary.rejected else 0
