@@ -42,7 +42,7 @@ def executor_settings(args: argparse.Namespace) -> dict[str, Any]:
         if not sep or not key:
             raise EktError(f"--sbatch-arg {pair!r}: expected KEY=VALUE, e.g. account=myproject")
         sbatch[key.lstrip("-")] = value
-    return {"kind": args.executor, "tasks": args.tasks or 1, "workers": args.workers or -1,
+    return {"kind": args.executor, "tasks": 1 if args.tasks is None else args.tasks, "workers": -1 if args.workers is None else args.workers,
             "partition": args.partition, "time": args.time, "cpus_per_task": args.cpus_per_task,
             "mem_per_cpu_gb": args.mem_per_cpu_gb, "qos": args.qos, "job_name": args.job_name,
             "env_command": args.env_command, "sbatch_args": sbatch}
