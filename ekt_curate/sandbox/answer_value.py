@@ -48,7 +48,10 @@ def encode(value: object, max_chars: int = 1000) -> list[str]:
             raise NoAnswer(f"answer is Decimal({str(value)!r}), not a finite number")
         return ["decimal", str(value)]
     if kind is str:
-        return ["str", value[:max_chars]]
+        if len(value) > max_chars:  # a cut text can mean something else ("-" + padding + "5")
+            raise NoAnswer(f"answer is a text of {len(value)} characters, more than the policy's "
+                           f"answer_chars ({max_chars}): not judged, since a cut value could read differently")
+        return ["str", value]
     if kind is complex:
         if value.imag != 0:
             raise NoAnswer("answer is a complex number with a non-zero imaginary part")

@@ -1,7 +1,10 @@
-"""The forked child: confine itself, run one program, report one bounded message, _exit.
+"""The forked child: read its job, confine itself, run one program, report one bounded message, _exit.
 
-Runs in a fresh fork of the zygote, so nothing it does persists. Order matters:
-1. new session/process group (the zygote kills the whole group), parent-death signal;
+Runs in a fresh fork of the zygote, so nothing it does persists. Its job (program,
+answer convention, optional prelude) arrives on a pipe from the executor, and its
+output and report go back to the executor on pipes the zygote no longer holds.
+Order matters:
+1. new session/process group (the whole group is killed), parent-death signal, read the job;
 2. fds: stdin from /dev/null, stdout/stderr/result pipes at 1/2/3, everything else closed;
 3. rlimits (CPU, address space relative to the current mapping, file size, fds, core 0);
 4. Landlock's program domain (writes only in scratch, signals scoped), privileges dropped;
@@ -15,12 +18,14 @@ without running the program: never run unprotected.
 from __future__ import annotations
 
 import builtins
-from json.encoder import encode_basestring_ascii
+import json
 import os
 import resource
 import signal
 import sys
 from typing import Any
+
+from json.encoder import encode_basestring_ascii
 
 from ekt_curate.sandbox.answer_value import NoAnswer, encode
 from ekt_curate.sandbox.linux import PR_SET_DUMPABLE, PR_SET_PDEATHSIG, prctl
@@ -28,6 +33,7 @@ from ekt_curate.sandbox.linux import PR_SET_DUMPABLE, PR_SET_PDEATHSIG, prctl
 RESULT_FD = 3
 READY_MARK = b"R\n"  # written once confined, so a set-up failure report cannot be forged afterwards
 _ANSWER_VARIABLES = ("answer", "ans", "result")
+STACK_BYTES = 8 << 20
 
 
 class Confinement:
@@ -44,9 +50,8 @@ class Confinement:
         self.zygote_pid = zygote_pid
 
 
-def child_main(conf: Confinement, scratch: str, pipes: tuple[int, int, int], code: str,
-               prelude: Any, answer_mode: str, address_space: int) -> None:
-    """Never returns."""
+def child_main(conf: Confinement, scratch: str, fds: list[int], prelude: Any, address_space: int) -> None:
+    """Never returns. ``fds``: job in, stdout, stderr, result (all 4 or more, see zygote.py)."""
     layer = "setup"
     try:
         layer = "session"
@@ -54,8 +59,15 @@ def child_main(conf: Confinement, scratch: str, pipes: tuple[int, int, int], cod
         prctl(PR_SET_PDEATHSIG, signal.SIGKILL, what="prctl(PR_SET_PDEATHSIG)")
         if os.getppid() != conf.zygote_pid:
             os._exit(70)
+        layer = "job"
+        job_fd, out_fd, err_fd, res_fd = fds
+        job = _read_job(job_fd, conf.limits.program_bytes)
+        if job is None:
+            os._exit(0)  # the executor withdrew the job (its run was abandoned)
+        code, answer_mode = job["code"], job["answer"]
+        if "prelude" in job:
+            prelude = compile(job["prelude"], "<prelude>", "exec", dont_inherit=True) if job["prelude"] else None
         layer = "file descriptors"
-        out_fd, err_fd, res_fd = pipes
         os.dup2(conf.devnull_fd, 0)
         os.dup2(out_fd, 1)
         os.dup2(err_fd, 2)
@@ -88,6 +100,25 @@ def child_main(conf: Confinement, scratch: str, pipes: tuple[int, int, int], cod
     _run(code, prelude, answer_mode, conf.limits.answer_chars)
 
 
+def _read_job(fd: int, max_program: int) -> dict[str, Any] | None:
+    """The job as the executor wrote it (JSON, then EOF); None if it was cut short."""
+    limit = max_program * 4 + (1 << 20)  # JSON escapes, plus a prelude
+    data = bytearray()
+    while True:
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            break
+        data += chunk
+        if len(data) > limit:
+            return None
+    os.close(fd)
+    try:
+        job = json.loads(data)
+    except ValueError:
+        return None
+    return job if isinstance(job, dict) and isinstance(job.get("code"), str) else None
+
+
 def _set_rlimits(conf: Confinement, address_space: int) -> None:
     lim = conf.limits
     cpu = int(lim.cpu_seconds)
@@ -98,6 +129,11 @@ def _set_rlimits(conf: Confinement, address_space: int) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (lim.file_size_bytes, lim.file_size_bytes))
     resource.setrlimit(resource.RLIMIT_NOFILE, (lim.open_files, lim.open_files))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # The same stack everywhere (a caller's `ulimit -s unlimited` would let a C recursion eat
+    # the whole address space before it crashes): a deep C recursion dies the same way on any host.
+    hard = resource.getrlimit(resource.RLIMIT_STACK)[1]
+    stack = STACK_BYTES if hard == resource.RLIM_INFINITY else min(STACK_BYTES, hard)
+    resource.setrlimit(resource.RLIMIT_STACK, (stack, stack))
     if conf.uid is not None:  # per-uid process count is only meaningful for our own uid
         resource.setrlimit(resource.RLIMIT_NPROC, (lim.threads, lim.threads))
 

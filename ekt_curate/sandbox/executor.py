@@ -5,33 +5,58 @@
         for result in box.map(programs):          # input order, all workers busy
             ...
 
-Each worker is one zygote process (see zygote.py). ``map`` streams: it reads
-its input lazily and keeps at most ``depth`` jobs queued per worker, so memory
-stays constant on any input size.
+Each worker is one zygote process (zygote.py) that only forks and reaps. This process
+supervises every child directly: it writes the program to the child's own pipe (without
+blocking, however long), reads its output and report, enforces the wall clock and the
+output cap, and holds deadlines on the zygotes too: a zygote that dies, hangs up or
+stops answering is replaced and its unfinished jobs run again (``sandbox_error`` only
+if a job loses its zygote twice). ``map`` streams: it reads its input lazily and keeps
+at most ``depth`` jobs per worker, so memory stays constant on any input size.
+A Sandbox may be made and used from any thread, one ``map`` at a time.
 """
 
 from __future__ import annotations
 
+import collections
 import json
 import os
-import selectors
+import resource
+import select
 import shutil
-import subprocess
-import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterable, Iterator
-from typing import IO, Any
+from typing import Any
 
 from ekt_curate.sandbox.errors import LayerUnavailable, SandboxError
 from ekt_curate.sandbox.policy import Policy, load_policy
 from ekt_curate.sandbox.program_text import extract_program
 from ekt_curate.sandbox.result import Result, Status
+from ekt_curate.sandbox.supervise import Job, classify
+from ekt_curate.sandbox.workers import Worker
 
 ANSWER_MODES = ("auto", "solution", "stdout")  # plus "var:NAME"
-_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from ekt_curate.sandbox.zygote import main; main()"
-# The zygote gets this environment and nothing else of the caller's (no tokens, no paths).
-_ZYGOTE_ENV = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-               "MKL_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
+MAX_ATTEMPTS = 2           # a job whose zygote is lost is run again once, on a fresh zygote
+_READ = select.POLLIN | select.POLLHUP | select.POLLERR
+# Each probe is harmless if it succeeds; success means a layer is not doing its job.
+CANARY = """
+import os
+report = []
+def probe(label, action):
+    try:
+        action()
+        report.append(label)
+    except OSError:
+        pass
+probe("affinity-set", lambda: os.sched_setaffinity(0, os.sched_getaffinity(0)))
+probe("signalled-self", lambda: os.kill(os.getpid(), 0))
+probe("chmod-allowed", lambda: os.chmod(".", 0o700))
+probe("proc-readable", lambda: os.close(os.open("/proc/self/status", os.O_RDONLY)))
+probe("wrote-outside-scratch", lambda: os.rmdir(os.mkdir("../canary-probe") or "../canary-probe"))
+report.append(f"uid={os.getuid()}")
+answer = " ".join(report)
+"""
 
 
 def _imports_of(source: str | None) -> list[str]:
@@ -63,45 +88,11 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0))
 
 
-class _Worker:
-    """The caller's handle on one zygote process."""
-
-    def __init__(self, index: int, proc: subprocess.Popen[bytes], errors: IO[bytes]):
-        self.index = index
-        self.proc = proc
-        self.errors = errors
-        self.buffer = b""
-        self.in_flight: list[int] = []
-        self.layers: dict[str, str] = {}
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def send(self, job: dict[str, Any]) -> None:
-        data = json.dumps(job, ensure_ascii=False).encode("utf-8", "surrogatepass")
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(len(data).to_bytes(4, "big") + data)
-        self.proc.stdin.flush()
-        self.in_flight.append(job["id"])
-
-    def read_lines(self) -> list[bytes] | None:
-        """Complete lines available now; None when the zygote has gone away."""
-        assert self.proc.stdout is not None
-        chunk = os.read(self.proc.stdout.fileno(), 1 << 16)
-        if not chunk:
-            return None
-        self.buffer += chunk
-        *lines, self.buffer = self.buffer.split(b"\n")
-        return lines
-
-    def stderr_text(self) -> str:
-        self.errors.seek(0)
-        return self.errors.read().decode("utf-8", "replace").strip()
-
-
 class Sandbox:
     """Run untrusted programs under a policy; see the module docstring."""
+
+    start_grace = 10.0   # seconds a zygote may take to fork a job it was handed (it takes ~1 ms)
+    end_grace = 20.0     # ... to report a child that has exited (scratch removal included)
 
     def __init__(self, policy: Policy | str = "default", *, workers: int | None = None,
                  prelude: str | None = None, answer: str = "auto", depth: int = 2):
@@ -112,10 +103,17 @@ class Sandbox:
         self.prelude = prelude
         self.answer = check_answer_mode(answer)
         self.depth = depth
-        self._workers: list[_Worker] = []
+        self._workers: list[Worker] = []
         self._scratch_root: str | None = None
-        self._seccomp: dict[str, str] = {}
+        self._config: dict[str, Any] = {}
         self._next_id = 0
+        self._poller = select.poll()
+        self._owners: dict[int, tuple[str, Worker, Job | None]] = {}  # fd -> (role, worker, job)
+        self._retry: collections.deque[Job] = collections.deque()
+        self._finished: dict[int, Result] = {}
+        self._busy = threading.Lock()
+        self._busy_thread: int | None = None
+        self.replacements = 0   # zygotes replaced since start (lost, wedged or unhealthy)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def __enter__(self) -> "Sandbox":
@@ -128,28 +126,36 @@ class Sandbox:
     def start(self) -> None:
         if self._workers:
             return
-        self._seccomp = self._compile_seccomp()
+        _raise_open_files_limit(self.workers * self.depth * 8 + 256)
         # tmpfs when there is one: creating and removing a directory per program costs
         # ~10 us there and ~95 us on a disk file system.
         shm = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
         self._scratch_root = tempfile.mkdtemp(prefix="ekt-sandbox-", dir=shm)
         os.chmod(self._scratch_root, 0o711)  # the sandbox uid must reach its own job directory
-        pending: list[_Worker] = []
+        self._config = {"policy": self.policy.to_dict(), "scratch_root": self._scratch_root,
+                        "prelude": self.prelude, "prelude_imports": _imports_of(self.prelude),
+                        **self._compile_seccomp()}
+        pending: list[Worker] = []
         try:
             for index in range(self.workers):  # start them all, then wait: they boot in parallel
-                pending.append(self._spawn(index))
-            self._workers = [self._handshake(worker) for worker in pending]
+                pending.append(Worker.spawn(index, self._config))
+            for worker in pending:
+                worker.handshake()
+            for worker in pending:
+                self._add_worker(worker)
+            self._self_test()
         except BaseException:
             for worker in pending:  # whichever started, handshaken or not
-                worker.proc.kill()
-                self._stop(worker)
+                if not worker.dead:
+                    worker.kill()
             self._workers = []
             self.close()
             raise
 
     def close(self) -> None:
         for worker in self._workers:
-            self._stop(worker)
+            self._forget_worker(worker)
+            worker.stop()
         self._workers = []
         if self._scratch_root:
             shutil.rmtree(self._scratch_root, ignore_errors=True)
@@ -170,93 +176,231 @@ class Sandbox:
 
     def map(self, codes: Iterable[str], prelude: str | None = None, answer: str | None = None) -> Iterator[Result]:
         """Yield one Result per program, in input order, keeping every worker busy."""
-        if not self._workers:
-            self.start()
-        answer = check_answer_mode(answer) if answer else None
-        source = iter(codes)
-        results: dict[int, Result] = {}
-        first_id = self._next_id
-        next_out = first_id
-        exhausted = False
-        selector = selectors.DefaultSelector()
+        answer = check_answer_mode(answer) if answer else self.answer
+        self._acquire()
         try:
-            for worker in self._workers:
-                selector.register(worker.proc.stdout, selectors.EVENT_READ, worker)  # type: ignore[arg-type]
-            while True:
-                exhausted = self._feed(source, results, prelude, answer) or exhausted
-                while next_out in results:
-                    yield results.pop(next_out)
-                    next_out += 1
-                if exhausted and next_out == self._next_id:
-                    return
-                for key, _ in selector.select():
-                    worker = key.data
-                    lines = worker.read_lines()
-                    if lines is None:
-                        selector.unregister(worker.proc.stdout)
-                        replacement = self._replace(worker, results)
-                        selector.register(replacement.proc.stdout, selectors.EVENT_READ, replacement)  # type: ignore[arg-type]
-                        continue
-                    for line in lines:
-                        message = json.loads(line)
-                        job_id = message.pop("id")
-                        worker.in_flight.remove(job_id)
-                        results[job_id] = Result.from_message(message)
+            if not self._workers:
+                self.start()
+            yield from self._map(iter(codes), prelude, answer)
         finally:
-            selector.close()
-            if next_out != self._next_id:  # abandoned mid-way: finish in-flight jobs so ids stay aligned
-                self._drain()
+            self._abandon()
+            self._release()
 
-    def _feed(self, source: Iterator[str], results: dict[int, Result], prelude: str | None,
-              answer: str | None) -> bool:
-        """Queue jobs on every worker with room; True once the input is exhausted."""
-        for worker in sorted(self._workers, key=lambda w: len(w.in_flight)):
-            while len(worker.in_flight) < self.depth:
-                try:
-                    code = next(source)
-                except StopIteration:
-                    return True
-                job_id = self._next_id
-                self._next_id += 1
-                program = extract_program(code)
-                if len(program.encode("utf-8", "surrogatepass")) > self.policy.limits.program_bytes:
-                    results[job_id] = Result.failure(
-                        Status.SYNTAX_ERROR, f"program larger than {self.policy.limits.program_bytes} bytes")
-                    continue
-                job: dict[str, Any] = {"id": job_id, "code": program}
-                if answer:
-                    job["answer"] = answer
-                if prelude is not None:
-                    job["prelude"] = prelude
-                worker.send(job)
-        return False
+    def _map(self, source: Iterator[str], prelude: str | None, answer: str) -> Iterator[Result]:
+        next_out = self._next_id
+        exhausted = False
+        while True:
+            exhausted = self._feed(source, prelude, answer) or exhausted
+            while next_out in self._finished:
+                yield self._finished.pop(next_out)
+                next_out += 1
+            if exhausted and next_out == self._next_id:
+                return
+            self._pump()
 
-    def _drain(self) -> None:
-        for worker in self._workers:
-            while worker.in_flight and worker.proc.stdout and not worker.proc.stdout.closed:
-                lines = worker.read_lines()
-                if lines is None:
+    def _feed(self, source: Iterator[str], prelude: str | None, answer: str) -> bool:
+        """Hand jobs to every worker with room (re-runs first); True once the input is exhausted."""
+        exhausted = False
+        for worker in sorted(self._workers, key=lambda w: len(w.jobs)):
+            while len(worker.jobs) < self.depth:
+                if self._retry:
+                    job = self._retry.popleft()
+                elif exhausted:
                     break
-                for line in lines:
-                    worker.in_flight.remove(json.loads(line)["id"])
+                else:
+                    try:
+                        code = next(source)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    job = self._new_job(code, prelude, answer)
+                    if job is None:
+                        continue
+                self._submit(worker, job)
+                if worker.dead:
+                    break
+        return exhausted
 
-    # -- zygote management --------------------------------------------------------------------
-    def _spawn(self, index: int) -> _Worker:
-        package_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        errors = tempfile.TemporaryFile()
-        proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", _BOOT, package_parent],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
-            env=_ZYGOTE_ENV, cwd="/", close_fds=True)
-        worker = _Worker(index, proc, errors)
-        config = {"policy": self.policy.to_dict(), "worker": index, "scratch_root": self._scratch_root,
-                  "prelude": self.prelude, "answer": self.answer, "parent_pid": os.getpid(),
-                  "prelude_imports": _imports_of(self.prelude), **self._seccomp}
-        data = json.dumps(config).encode()
-        assert proc.stdin is not None
-        proc.stdin.write(len(data).to_bytes(4, "big") + data)
-        proc.stdin.flush()
-        return worker
+    def _new_job(self, code: str, prelude: str | None, answer: str) -> Job | None:
+        job_id = self._next_id
+        self._next_id += 1
+        program = extract_program(code)
+        if len(program.encode("utf-8", "surrogatepass")) > self.policy.limits.program_bytes:
+            self._finished[job_id] = Result.failure(
+                Status.SYNTAX_ERROR, f"program larger than {self.policy.limits.program_bytes} bytes")
+            return None
+        body: dict[str, Any] = {"code": program, "answer": answer}
+        if prelude is not None and prelude != self.prelude:
+            body["prelude"] = prelude
+        # ASCII JSON: a lone surrogate in a program travels as an escape, and fails to compile there
+        return Job(job_id, json.dumps(body).encode("ascii"), self.policy.limits.output_bytes)
+
+    def _submit(self, worker: Worker, job: Job) -> None:
+        child_ends = job.open_pipes()
+        if not worker.send(job, child_ends):
+            job.close()
+            self._retry.appendleft(job.again(job.attempt))  # not this job's doing
+            self._lose(worker, "was gone when handed a job")
+            return
+        for fd in job.readers:
+            self._watch(fd, _READ, "output", worker, job)
+        if not job.write_some():
+            self._watch(job.writer, select.POLLOUT, "input", worker, job)  # type: ignore[arg-type]
+
+    # -- the event loop ---------------------------------------------------------------------------
+    def _pump(self) -> None:
+        """Wait for something to happen (or a deadline), and handle it."""
+        now = time.monotonic()
+        timeout = self._check_deadlines(now)
+        for fd, _ in self._poller.poll(None if timeout is None else max(timeout, 0.0) * 1000):
+            owner = self._owners.get(fd)
+            if owner is None:
+                continue  # closed while handling an earlier event of this batch
+            role, worker, job = owner
+            if role == "zygote":
+                self._from_zygote(worker)
+            elif role == "output":
+                assert job is not None
+                if job.read(fd):
+                    self._unwatch(fd)
+                self._maybe_done(worker, job)
+            elif role == "input":
+                assert job is not None
+                self._unwatch(fd)
+                if not job.write_some():
+                    self._watch(job.writer, select.POLLOUT, "input", worker, job)  # type: ignore[arg-type]
+            elif role == "exit":
+                assert job is not None
+                job.exited_at = job.exited_at or time.monotonic()
+                self._unwatch(fd)
+
+    def _from_zygote(self, worker: Worker) -> None:
+        records = worker.receive()
+        if records is None:
+            self._lose(worker, "died")
+            return
+        for kind, token, values, fds in records:
+            job = worker.jobs.get(token)
+            if job is None or (kind == b"S" and (len(fds) != 1 or job.pidfd is not None)):
+                for fd in fds:
+                    os.close(fd)
+                continue
+            now = time.monotonic()
+            if kind == b"S":
+                job.pid, job.pidfd = values[0], fds[0]
+                job.started = now
+                job.deadline = now + self.policy.limits.wall_seconds
+                self._watch(job.pidfd, select.POLLIN, "exit", worker, job)
+                if job.killed:  # over a limit (or abandoned) before it was reported started
+                    job.kill()
+            elif kind == b"E":
+                job.end = (values[0], values[1] / 1000.0, values[2] / 1000.0)
+                job.exited_at = job.exited_at or now
+                worker.last_end = now
+            elif kind == b"F":
+                job.failed_errno = values[0]
+                worker.last_end = now
+            self._maybe_done(worker, job)
+
+    def _maybe_done(self, worker: Worker, job: Job) -> None:
+        if not job.done:
+            return
+        del worker.jobs[job.id]
+        for fd in job.close():
+            self._unwatch(fd)
+        if job.abandoned:
+            return
+        message = classify(job, self.policy.limits)
+        cpu_ms, wall_ms = job.end[1:] if job.end else (0.0, 0.0)
+        message.update(cpu_ms=round(cpu_ms, 3), wall_ms=round(wall_ms, 3),
+                       stdout_tail=job.tail(0), stderr_tail=job.tail(1))
+        self._finished[job.id] = Result.from_message(message)
+
+    def _check_deadlines(self, now: float) -> float | None:
+        """Kill children past their wall clock; replace zygotes that stopped answering.
+        Returns seconds until the next deadline (None: nothing to wait for but events)."""
+        nearest: float | None = None
+        for worker in list(self._workers):
+            head = next(iter(worker.jobs.values()), None)  # the zygote serves jobs in order
+            if head is None or head.end is not None or head.failed_errno is not None:
+                continue  # idle, or ended and draining its pipes
+            if not head.started:
+                due = max(head.sent, worker.last_end) + self.start_grace
+            else:
+                if not head.killed_at and not head.exited_at and now >= head.deadline:
+                    head.timed_out = True
+                    head.kill()
+                gone = head.exited_at or head.killed_at  # from then on the zygote has end_grace to report
+                due = gone + self.end_grace if gone else head.deadline
+            if now >= due:
+                self._lose(worker, "stopped answering")
+                continue
+            nearest = due - now if nearest is None else min(nearest, due - now)
+        return 0.0 if self._retry else nearest  # re-runs wait for _feed: do not block before it
+
+    def _lose(self, worker: Worker, how: str) -> None:
+        """A zygote is gone or wedged: stop it, re-run its unfinished jobs, start a fresh one."""
+        slot = self._workers.index(worker)
+        self._forget_worker(worker)
+        reason = worker.stderr_text().splitlines()[-1:] if how == "died" else []
+        worker.kill()
+        for job in worker.jobs.values():
+            for fd in job.close():
+                self._unwatch(fd)
+            if job.abandoned:
+                continue
+            if job.attempt < MAX_ATTEMPTS:
+                self._retry.append(job.again(job.attempt + 1))
+            else:
+                detail = f"sandbox zygote {how} twice while this program ran" + (f": {reason[0]}" if reason else "")
+                self._finished[job.id] = Result.failure(Status.SANDBOX_ERROR, detail[:300])
+        worker.jobs.clear()
+        del self._workers[slot]
+        self.replacements += 1
+        fresh = Worker.spawn(worker.index, self._config).handshake()
+        self._workers.insert(slot, fresh)
+        self._watch(fresh.sock.fileno(), _READ, "zygote", fresh, None)
+
+    def _abandon(self) -> None:
+        """The caller stopped reading (or an error): kill what runs, withdraw what waits, and
+        let every zygote finish, so the next map starts clean."""
+        self._retry.clear()
+        for worker in self._workers:
+            for job in worker.jobs.values():
+                job.abandoned = True
+                job.close_writer()  # a child not yet started reads a cut job and exits
+                job.kill()          # one started, now or when its start is reported
+        while any(worker.jobs for worker in self._workers):
+            self._pump()
+        self._finished.clear()
+
+    # -- bookkeeping ----------------------------------------------------------------------------
+    def _add_worker(self, worker: Worker) -> None:
+        self._workers.append(worker)
+        self._watch(worker.sock.fileno(), _READ, "zygote", worker, None)
+
+    def _forget_worker(self, worker: Worker) -> None:
+        if not worker.dead:
+            self._unwatch(worker.sock.fileno())
+
+    def _watch(self, fd: int, events: int, role: str, worker: Worker, job: Job | None) -> None:
+        self._poller.register(fd, events)
+        self._owners[fd] = (role, worker, job)
+
+    def _unwatch(self, fd: int) -> None:
+        if self._owners.pop(fd, None) is not None:
+            self._poller.unregister(fd)
+
+    def _acquire(self) -> None:
+        if self._busy_thread == threading.get_ident():
+            raise SandboxError("this Sandbox is already running a map in this thread: finish or close "
+                               "that iterator first (one map at a time per Sandbox)")
+        self._busy.acquire()
+        self._busy_thread = threading.get_ident()
+
+    def _release(self) -> None:
+        self._busy_thread = None
+        self._busy.release()
 
     def _compile_seccomp(self) -> dict[str, str]:
         if not self.policy.layers.seccomp:
@@ -271,45 +415,44 @@ class Sandbox:
                 f"seccomp layer unavailable (libseccomp through pyseccomp): {exc}; "
                 "install libseccomp2, or set layers.seccomp = false in a policy to run without it") from exc
 
-    def _handshake(self, worker: _Worker) -> _Worker:
-        assert worker.proc.stdout is not None
-        line = worker.proc.stdout.readline()
-        if not line:
-            worker.proc.wait()
-            raise SandboxError(f"sandbox zygote exited at start: {worker.stderr_text() or 'no message'}")
-        message = json.loads(line)
-        if "error" in message:
-            worker.proc.wait()
-            raise LayerUnavailable(f"sandbox cannot start: {message['error']}")
-        worker.layers = message["layers"]
-        return worker
+    def _self_test(self) -> None:
+        """Run a canary on every zygote and check that each layer the policy requires holds."""
+        jobs = {}
+        for worker in self._workers:
+            job = Job(self._next_id, json.dumps({"code": CANARY, "answer": "var:answer"}).encode("ascii"),
+                      self.policy.limits.output_bytes)
+            self._next_id += 1
+            self._submit(worker, job)
+            jobs[job.id] = worker
+        while any(job_id not in self._finished for job_id in jobs):
+            self._pump()
+        layers = self.policy.layers
+        for job_id in jobs:
+            result = self._finished.pop(job_id)
+            if result.status is not Status.OK:
+                raise LayerUnavailable(f"sandbox self-test failed: {result.status}: {result.detail}")
+            report = str(result.answer).split()
+            failures = []
+            if layers.seccomp:
+                if "affinity-set" in report:
+                    failures.append("seccomp (zygote allowlist): the canary called sched_setaffinity")
+                if "signalled-self" in report or "chmod-allowed" in report:
+                    failures.append("seccomp (program filter): the canary signalled outside its group or chmod-ed")
+            if layers.landlock:
+                if "proc-readable" in report:
+                    failures.append("landlock (zygote domain): the canary read /proc")
+                if "wrote-outside-scratch" in report:
+                    failures.append("landlock (program domain): the canary wrote outside its scratch dir")
+            if os.geteuid() == 0 and layers.drop_privileges and not any(
+                    item.startswith("uid=") and item != "uid=0" for item in report):
+                failures.append(f"drop_privileges: the canary reported {report}")
+            if failures:
+                raise LayerUnavailable("sandbox cannot start: a sandbox layer did not hold: " + "; ".join(failures))
 
-    def _replace(self, dead: _Worker, results: dict[int, Result]) -> _Worker:
-        """A zygote died (it should not): fail its jobs, start a fresh one in its place."""
-        reason = dead.stderr_text().splitlines()[-1:] or [f"exit status {dead.proc.wait()}"]
-        for job_id in dead.in_flight:
-            results[job_id] = Result.failure(Status.SANDBOX_ERROR, f"sandbox zygote died: {reason[0]}")
-        slot = self._workers.index(dead)
-        del self._workers[slot]
-        self._stop(dead)
-        if self._scratch_root:
-            shutil.rmtree(os.path.join(self._scratch_root, f"w{dead.index}-{dead.pid}"), ignore_errors=True)
-        fresh = self._handshake(self._spawn(dead.index))
-        self._workers.insert(slot, fresh)
-        return fresh
 
-    @staticmethod
-    def _stop(worker: _Worker) -> None:
-        try:
-            if worker.proc.stdin:
-                worker.proc.stdin.close()
-        except OSError:
-            pass
-        try:
-            worker.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            worker.proc.kill()
-            worker.proc.wait()
-        for stream in (worker.proc.stdout, worker.errors):
-            if stream:
-                stream.close()
+def _raise_open_files_limit(wanted: int) -> None:
+    """Each job holds five descriptors here; lift the soft limit toward the hard one if needed."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))

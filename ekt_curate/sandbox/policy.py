@@ -57,7 +57,7 @@ class Layers:
     landlock: bool = True              # filesystem/network/signal confinement; required unless set false
     drop_privileges: bool = True       # when running as root, run children as an unprivileged uid
     scratch_quota: bool = True         # when running as root, a private size-capped tmpfs for scratch
-    uid_base: int = 1_990_000_000      # worker i runs as uid_base + i (no passwd entry needed)
+    uid_base: int = 1_990_000_000      # a zygote's children run as uid_base + (its pid mod 2**22), no passwd entry needed
     gid: int = 1_990_000_000
 
 
@@ -169,5 +169,5 @@ def _check_values(policy: Policy) -> None:
             raise PolicyError(f"{policy.source}: limits.{name} must be positive")
     if lim.open_files < 8:
         raise PolicyError(f"{policy.source}: limits.open_files must be at least 8 (the interpreter needs a few)")
-    if policy.layers.uid_base <= 0 or policy.layers.gid <= 0:
+    if policy.layers.uid_base <= 0 or policy.layers.gid <= 0 or policy.layers.uid_base + (1 << 22) >= 1 << 32:
         raise PolicyError(f"{policy.source}: layers.uid_base and layers.gid must be non-root ids")

@@ -15,8 +15,8 @@ JIT-compiles and caches every filter it is handed. Denied calls answer EPERM,
 so a program sees an ordinary ``PermissionError``; calls through a foreign
 ABI (32-bit int 0x80) kill the process (libseccomp's bad-arch action); clone3
 answers ENOSYS so glibc falls back to clone, whose flags a filter can see.
-There is no socket, execve, ptrace, mount, namespace or setuid call for a
-program. Which files may be opened is Landlock's job: seccomp cannot see paths.
+There is no socket, execve, ptrace, mount, namespace, setuid, chmod or utime
+call for a program. Which files may be opened is Landlock's job: seccomp cannot see paths.
 Both programs are compiled by the executor (libseccomp maps ~80 regions that
 would make every fork of the zygote dearer) and handed over as bytes.
 """
@@ -40,8 +40,7 @@ PROGRAM_SYSCALLS = (
     "fstatfs", "statfs", "access", "faccessat", "faccessat2", "readlink", "readlinkat", "getdents64",
     "getcwd", "chdir", "fchdir", "fcntl", "flock", "fsync", "fdatasync", "truncate", "ftruncate",
     "fallocate", "fadvise64", "rename", "renameat", "renameat2", "mkdir", "mkdirat", "rmdir", "unlink",
-    "unlinkat", "link", "linkat", "symlink", "symlinkat", "chmod", "fchmod", "fchmodat", "umask",
-    "utimensat", "dup", "dup2", "dup3", "pipe", "pipe2", "ioctl", "sendfile", "copy_file_range",
+    "unlinkat", "link", "linkat", "symlink", "symlinkat", "umask", "dup", "dup2", "dup3", "pipe", "pipe2", "ioctl", "sendfile", "copy_file_range",
     # waiting and time
     "select", "pselect6", "poll", "ppoll", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
     "eventfd2", "nanosleep", "clock_nanosleep", "clock_gettime", "clock_getres", "gettimeofday", "time",
@@ -59,10 +58,14 @@ PROGRAM_SYSCALLS = (
     "exit", "exit_group",
 )
 
-# What the zygote needs beyond a program: fork children, confine them, watch and reap them.
+# What the zygote needs beyond a program: fork children, confine them, hand the executor
+# a pidfd (sendmsg) and take jobs' pipe ends (recvmsg), reap them, clean up after them.
+# File metadata calls are here too: Landlock has no right for chmod or utime, so a
+# program could otherwise set a setuid bit or forge a time stamp on a file its uid owns.
 SUPERVISOR_ONLY = (
-    "clone", "kill", "prlimit64", "setrlimit", "setsid", "prctl", "pidfd_open",
+    "clone", "kill", "prlimit64", "setrlimit", "setsid", "prctl", "pidfd_open", "sendmsg", "recvmsg",
     "setgroups", "setresuid", "setresgid", "chown", "fchown", "fchownat", "lchown",
+    "chmod", "fchmod", "fchmodat", "fchmodat2", "utime", "utimes", "utimensat", "futimesat",
     "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self",
 )
 

@@ -1,19 +1,22 @@
-"""Supervising one child from its zygote, and reading how it ended.
+"""One job as the executor sees it: the pipes to its child, what came back, and the verdict.
 
-``Watch`` drains the child's stdout, stderr and result pipes concurrently (poll on the pipes
-and a pidfd), keeps only tails of the output, enforces the wall clock and the output cap by
-SIGKILL of the child's process group, and bounds what it accepts on the result pipe.
-``classify`` turns that and the exit status into one result from the fixed taxonomy. The
-child's report is trusted for nothing but what the program may claim anyway (its answer and
-its own failure): set-up failures count only before the ready mark, and anything malformed,
-repeated or oversized is ``no_answer``.
+The executor makes four pipes per job. The child reads its job from the first (the
+executor writes it without blocking, however long the program) and writes stdout,
+stderr and its report on the others. ``Job`` keeps only tails of the output, enforces
+the output cap, bounds the report, and kills the child through a pidfd (race-free:
+a pidfd never names a reused pid). ``classify`` turns what came back and the exit
+status into one result from the fixed taxonomy. The child's report is trusted for
+nothing but what the program may claim anyway (its answer and its own failure):
+set-up failures count only before the ready mark, and anything malformed, repeated,
+oversized or deeper than a report can be is ``no_answer``.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
-import select
+import re
 import signal
 import time
 from typing import Any
@@ -24,67 +27,99 @@ MAX_RESULT_BYTES = 64 * 1024     # the child's whole report; more is tampering
 TAIL_BYTES = 4096                # stdout/stderr kept for the answer and for diagnostics
 CHILD_STATUSES = {"ok", "syntax_error", "runtime_error", "memory_limit", "output_limit", "no_answer"}
 ANSWER_KINDS = {"int", "float", "fraction", "decimal", "bool", "str"}
+F_SETPIPE_SZ = 1031
+STDOUT, STDERR, RESULT = 0, 1, 2
+# What the child's encoder (answer_value.encode) writes for each kind, and nothing else: a
+# program can write its own report, so a forged "1/0" fraction or "nan" float must not
+# reach the parent's arithmetic. Magnitudes (Decimal exponents) are bounded by the judge.
+_ANSWER_TEXT = {
+    "int": re.compile(r"-?[0-9]{1,4300}"),
+    "float": re.compile(r"-?(?:[0-9]+\.[0-9]+(?:e[-+][0-9]+)?|[0-9]+e[-+][0-9]+)"),
+    "fraction": re.compile(r"-?[0-9]{1,4300}/[1-9][0-9]{0,4299}"),
+    "decimal": re.compile(r"-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:E[-+]?[0-9]+)?"),
+    "bool": re.compile(r"True|False"),
+    "str": re.compile(r".*", re.DOTALL),
+}
 
 
-class Watch:
-    """Supervise one child: drain its pipes concurrently, enforce wall clock and output cap."""
+class Job:
+    """A program on its way through one worker: sent, started, ended, classified."""
 
-    def __init__(self, pid: int, fds: list[int], output_cap: int, deadline: float):
-        self.pid = pid
-        self.fds = fds                                  # stdout, stderr, result
+    def __init__(self, job_id: int, payload: bytes, output_cap: int, attempt: int = 1):
+        self.id = job_id
+        self.payload = payload
         self.output_cap = output_cap
-        self.deadline = deadline
+        self.attempt = attempt
+        self.abandoned = False            # its result is no longer wanted
+        self.sent = 0.0                   # monotonic time the zygote was asked to fork it
+        self.started = 0.0                # ... the zygote reported the fork
+        self.deadline = 0.0
+        self.exited_at = 0.0              # the child is gone (pidfd readable)
+        self.pid = 0
+        self.pidfd: int | None = None
+        self.end: tuple[int, float, float] | None = None  # (wait status, CPU ms, wall ms) from the zygote
+        self.failed_errno: int | None = None
         self.buffers = [bytearray(), bytearray(), bytearray()]
+        self.trimmed = [False, False]     # stdout/stderr lost their beginning
         self.output_total = 0
-        self.timed_out = self.over_output = self.result_overflow = False
-        self.killed = False
+        self.timed_out = self.over_output = self.result_overflow = self.killed = False
+        self.killed_at = 0.0
+        self.writer: int | None = None    # job pipe, executor side, until the job is written
+        self.readers: dict[int, int] = {} # fd -> STDOUT | STDERR | RESULT, until EOF
+        self.written = 0
 
-    def kill(self) -> None:
-        if self.killed:
-            return
-        self.killed = True
-        try:
-            os.killpg(self.pid, signal.SIGKILL)   # the child's group: pgid == pid after setsid
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            os.kill(self.pid, signal.SIGKILL)     # before setsid the group does not exist yet
-        except ProcessLookupError:
-            pass
+    def open_pipes(self) -> list[int]:
+        """Make the four pipes; return the child's ends (the caller sends, then closes them)."""
+        job_r, job_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        if len(self.payload) > 65536:  # room for the whole job when the kernel allows it
+            try:
+                fcntl.fcntl(job_w, F_SETPIPE_SZ, min(len(self.payload), 1 << 20))
+            except OSError:
+                pass
+        os.set_blocking(job_r, True)
+        ends = [job_r]
+        self.writer = job_w
+        for index in (STDOUT, STDERR, RESULT):
+            read_end, write_end = os.pipe2(os.O_CLOEXEC)
+            os.set_blocking(read_end, False)
+            self.readers[read_end] = index
+            ends.append(write_end)
+        return ends
 
-    def run(self) -> None:
-        pidfd = os.pidfd_open(self.pid)
-        poller = select.poll()
-        open_fds = {fd: index for index, fd in enumerate(self.fds)}
-        for fd in open_fds:
-            poller.register(fd, select.POLLIN)
-        poller.register(pidfd, select.POLLIN)
-        exited = False
+    def write_some(self) -> bool:
+        """Write what the pipe takes now; True once the whole job is written (and closed)."""
+        assert self.writer is not None
         try:
-            while open_fds or not exited:
-                remaining = self.deadline - time.monotonic()
-                if remaining <= 0 and not self.killed:
-                    self.timed_out = True
-                    self.kill()
-                timeout = None if self.killed else max(remaining, 0) * 1000
-                for fd, _ in poller.poll(timeout):
-                    if fd == pidfd:
-                        exited = True
-                        poller.unregister(pidfd)
-                        continue
-                    data = os.read(fd, 65536)
-                    if not data:
-                        poller.unregister(fd)
-                        del open_fds[fd]
-                        continue
-                    self._take(open_fds[fd], data)
-            self.kill_stragglers()
-        finally:
-            os.close(pidfd)
+            while self.written < len(self.payload):
+                self.written += os.write(self.writer, memoryview(self.payload)[self.written:self.written + (1 << 20)])
+        except BlockingIOError:
+            return False
+        except OSError:  # the child is gone; what it read is its business
+            pass
+        self.close_writer()
+        return True
+
+    def close_writer(self) -> None:
+        if self.writer is not None:
+            os.close(self.writer)
+            self.writer = None
+
+    def read(self, fd: int) -> bool:
+        """Drain one output pipe; True at EOF (the caller unregisters it)."""
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except BlockingIOError:
+                return False
+            if not data:
+                del self.readers[fd]
+                os.close(fd)
+                return True
+            self._take(self.readers[fd], data)
 
     def _take(self, index: int, data: bytes) -> None:
         buffer = self.buffers[index]
-        if index == 2:
+        if index == RESULT:
             if len(buffer) + len(data) > MAX_RESULT_BYTES:
                 self.result_overflow = True
                 self.kill()
@@ -95,36 +130,73 @@ class Watch:
         buffer += data
         if len(buffer) > 2 * TAIL_BYTES:
             del buffer[:-TAIL_BYTES]
+            self.trimmed[index] = True
         if self.output_total > self.output_cap and not self.over_output:
             self.over_output = True
             self.kill()
 
-    def kill_stragglers(self) -> None:
-        # Nothing can fork under seccomp, but if a layer were ever off, leave no process behind.
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+    def again(self, attempt: int) -> "Job":
+        """The same job, fresh, to run again on another zygote."""
+        return Job(self.id, self.payload, self.output_cap, attempt)
+
+    def kill(self) -> None:
+        """SIGKILL through the pidfd; before the start is reported, as soon as it is."""
+        self.killed = True
+        if self.pidfd is not None:
+            self.killed_at = self.killed_at or time.monotonic()
+            try:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    @property
+    def done(self) -> bool:
+        return (self.end is not None or self.failed_errno is not None) and not self.readers
+
+    def close(self) -> list[int]:
+        """Close every descriptor still open; return the ones that were (to unregister)."""
+        open_fds = list(self.readers)
+        for fd in open_fds:
+            os.close(fd)
+        self.readers.clear()
+        if self.writer is not None:
+            open_fds.append(self.writer)
+            self.close_writer()
+        if self.pidfd is not None:
+            open_fds.append(self.pidfd)
+            os.close(self.pidfd)
+            self.pidfd = None
+        return open_fds
 
     def tail(self, index: int) -> str:
-        return bytes(self.buffers[index][-1024:]).decode("utf-8", "replace")
+        return _clean_text(bytes(self.buffers[index][-1024:]).decode("utf-8", "replace"))
 
-    def last_line(self) -> str | None:
-        lines = [line.strip() for line in bytes(self.buffers[0][-TAIL_BYTES:]).decode("utf-8", "replace").splitlines()]
-        lines = [line for line in lines if line]
-        return lines[-1] if lines else None
+    def last_line(self) -> tuple[str | None, bool]:
+        """The last non-empty stdout line, and whether it is whole (not cut by the tail)."""
+        data = bytes(self.buffers[STDOUT])
+        stripped = data.rstrip()
+        if not stripped.strip():
+            return None, True
+        start = max(stripped.rfind(b"\n"), stripped.rfind(b"\r")) + 1
+        whole = start > 0 or not self.trimmed[STDOUT]
+        return _clean_text(stripped[start:].decode("utf-8", "replace").strip()), whole
 
 
-def classify(watch: Watch, wait_status: int, cpu_ms: float, limits: Any) -> dict[str, Any]:
+def classify(job: Job, limits: Any) -> dict[str, Any]:
+    if job.failed_errno is not None:
+        return {"status": "sandbox_error",
+                "detail": f"the zygote could not start the program: {os.strerror(job.failed_errno)}"}
+    assert job.end is not None
+    wait_status, cpu_ms, _ = job.end
     # One detail for both limits: which fires first depends on how busy the machine is, and
     # verify's output must not depend on that (only cpu_ms/wall_ms may).
     time_limit = {"status": "timeout",
                   "detail": f"time limit reached ({limits.cpu_seconds} s CPU or {limits.wall_seconds:g} s wall)"}
-    if watch.timed_out:
+    if job.timed_out:
         return time_limit
-    if watch.over_output:
+    if job.over_output:
         return {"status": "output_limit", "detail": f"more than {limits.output_bytes} bytes of output"}
-    if watch.result_overflow:
+    if job.result_overflow:
         return {"status": "no_answer", "detail": "result channel tampered: more than 64 KiB written to it"}
     if os.WIFSIGNALED(wait_status):
         signum = os.WTERMSIG(wait_status)
@@ -136,7 +208,7 @@ def classify(watch: Watch, wait_status: int, cpu_ms: float, limits: Any) -> dict
         reason = " (seccomp)" if signum == signal.SIGSYS else ""
         return {"status": "killed", "detail": f"killed by {name}{reason}"}
     exit_code = os.WEXITSTATUS(wait_status)
-    raw = bytes(watch.buffers[2])
+    raw = bytes(job.buffers[RESULT])
     if not raw.startswith(READY_MARK):
         message = _parse_child_message(raw, {"sandbox_error"})
         if message is not None:
@@ -153,11 +225,15 @@ def classify(watch: Watch, wait_status: int, cpu_ms: float, limits: Any) -> dict
     if exit_code != 0:
         return {"status": "no_answer", "detail": f"program exited with code {exit_code} before reporting"}
     if message.pop("answer_from", None) == "stdout":
-        line = watch.last_line()
+        line, whole = job.last_line()
         if line is None:
             return {"status": "no_answer",
                     "detail": "no solution(), no answer/ans/result variable, and nothing printed"}
-        message["answer"] = ["str", line[: limits.answer_chars]]
+        if not whole or len(line) > limits.answer_chars:
+            return {"status": "no_answer",
+                    "detail": f"the last printed line is longer than {min(limits.answer_chars, TAIL_BYTES)} "
+                              "characters: not judged, since a cut value could read differently"}
+        message["answer"] = ["str", line]
     return message
 
 
@@ -167,7 +243,7 @@ def _parse_child_message(raw: bytes, statuses: set[str]) -> dict[str, Any] | Non
         return None
     try:
         message = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than any report
         return None
     if not isinstance(message, dict) or message.get("status") not in statuses:
         return None
@@ -176,13 +252,14 @@ def _parse_child_message(raw: bytes, statuses: set[str]) -> dict[str, Any] | Non
         if key in message:
             if not isinstance(message[key], str):
                 return None
-            clean[key] = message[key][:300]
+            clean[key] = _clean_text(message[key][:300])
     if "answer" in message:
         answer = message["answer"]
         if not (isinstance(answer, list) and len(answer) == 2 and answer[0] in ANSWER_KINDS
-                and isinstance(answer[1], str) and len(answer[1]) <= 5000):
-            return None
-        clean["answer"] = answer
+                and isinstance(answer[1], str) and len(answer[1]) <= 5000
+                and _ANSWER_TEXT[answer[0]].fullmatch(answer[1])):
+            return None  # a report the child's encoder cannot have written: forged
+        clean["answer"] = [answer[0], _clean_text(answer[1])]
     if message.get("answer_from") == "stdout":
         clean["answer_from"] = "stdout"
     if set(message) - {"status", "detail", "exc_type", "answer", "answer_from"}:
@@ -190,3 +267,13 @@ def _parse_child_message(raw: bytes, statuses: set[str]) -> dict[str, Any] | Non
     if clean["status"] == "ok" and "answer" not in clean and "answer_from" not in clean:
         return None
     return clean
+
+
+def _clean_text(text: str) -> str:
+    """Lone surrogates (legal in JSON escapes, not in UTF-8) become U+FFFD, so no report can
+    make writing a verdict fail."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")

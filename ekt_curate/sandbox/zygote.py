@@ -2,53 +2,51 @@
 
 Started by the executor with a scrubbed environment, it reads a config message,
 preloads the policy's modules and the prelude's imports, prepares every layer
-once (BPF program, Landlock roots, uid), proves them with a canary child, then
-serves jobs: fork, supervise (wall clock, output cap, bounded result read),
-reap, clean scratch, report one JSON line. It holds no gold answers and no
-secrets; the only thing it learns about a job is the program text.
+once (BPF program, Landlock roots, uid), then serves jobs: receive a child's four
+pipe ends, fork, hand the executor a pidfd, reap, remove scratch, report the exit
+status. Everything else happens between the executor and the child directly:
+the program travels to the child on its own pipe, and its output and answer come
+back on pipes the zygote has already closed. So no job's bytes are ever in this
+process's memory, and a child forked later cannot find an earlier job here, in
+frames or in freed heap (tests/sandbox/test_isolation.py scans for them).
 
-Protocol: jobs arrive on stdin as a 4-byte big-endian length + JSON (exact
-reads, so nothing beyond the current job sits in a buffer a child inherits);
-results leave on stdout as one ASCII JSON line each.
+What does pass through: a child's exit status and CPU time (a few bits a program
+controls, like its timing; listed in the README as bounded, not isolated).
+Scratch is removed by a short-lived cleaner child, so not even file names that a
+program chose are read here; if it cannot remove everything, the zygote exits
+and the executor starts a fresh one (a fresh tmpfs, as root).
 """
 
 from __future__ import annotations
 
+import _socket
+import errno
 import gc
 import importlib
 import json
 import os
+import select
 import signal
+import stat
 import sys
 import sysconfig
 import time
 from typing import Any
 
+from ekt_curate.sandbox import protocol
 from ekt_curate.sandbox.child import Confinement, child_main
 from ekt_curate.sandbox.landlock import LandlockLayers
+from ekt_curate.sandbox.linux import mount_private_tmpfs
 from ekt_curate.sandbox.seccomp_filter import LoadableFilter, describe
-from ekt_curate.sandbox.supervise import Watch, classify
-from ekt_curate.sandbox.linux import PR_SET_PDEATHSIG, mount_private_tmpfs, prctl
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+UID_SPAN = 1 << 22                  # children run as uid_base + (zygote pid mod this)
 SYSTEM_LIBRARY_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib")
-# Each probe is harmless if it succeeds; success means a layer is not doing its job.
-CANARY = """
-import os
-report = []
-def probe(label, action):
-    try:
-        action()
-        report.append(label)
-    except OSError:
-        pass
-probe("affinity-set", lambda: os.sched_setaffinity(0, os.sched_getaffinity(0)))
-probe("signalled-self", lambda: os.kill(os.getpid(), 0))
-probe("proc-readable", lambda: os.close(os.open("/proc/self/status", os.O_RDONLY)))
-probe("wrote-outside-scratch", lambda: os.rmdir(os.mkdir("../canary-probe") or "../canary-probe"))
-report.append(f"uid={os.getuid()}")
-answer = " ".join(report)
-"""
+# The executor enforces each child's wall clock; this is the zygote's own backstop, for an
+# executor that is alive but no longer supervising (it is replaced long before this).
+BACKSTOP_SECONDS = 60.0
+CLEANER_SECONDS = 10.0              # removing one job's scratch; more means something is wrong
+EXIT_UNHEALTHY = 3                  # the zygote could not clean up: the executor replaces it
 
 
 def read_exact(fd: int, size: int) -> bytes:
@@ -61,16 +59,9 @@ def read_exact(fd: int, size: int) -> bytes:
     return data
 
 
-def read_message(fd: int) -> dict[str, Any]:
+def read_config(fd: int) -> dict[str, Any]:
     size = int.from_bytes(read_exact(fd, 4), "big")
     return json.loads(read_exact(fd, size))
-
-
-def send(message: dict[str, Any]) -> None:
-    data = json.dumps(message, ensure_ascii=True, separators=(",", ":")).encode() + b"\n"
-    view = memoryview(data)
-    while view:
-        view = view[os.write(1, view):]
 
 
 class _Section:
@@ -83,14 +74,13 @@ class _Section:
 
 
 class Zygote:
-    def __init__(self, config: dict[str, Any]):
+    def __init__(self, config: dict[str, Any], sock: Any):
         self.policy = _Section({k: _Section(v) if isinstance(v, dict) else v for k, v in config["policy"].items()})
         self.worker = int(config["worker"])
-        self.default_answer = config.get("answer", "auto")
         self.jobs_done = 0
         self.preloaded_dirs = self._preload(config.get("prelude_imports", []))
-        self.prelude_cache: dict[str, Any] = {}
-        self.prelude = self._compile_prelude(config.get("prelude"))
+        self.prelude = compile(config["prelude"], "<prelude>", "exec", dont_inherit=True) if config.get("prelude") else None
+        self.sock = sock
         self.devnull = os.open(os.devnull, os.O_RDONLY)
         self.statm = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)  # read by fd: Landlock hides /proc
         # One scratch area per zygote, so no child can see another worker's files; named by
@@ -135,13 +125,6 @@ class Zygote:
             if os.path.isdir(libs):
                 dirs.add(libs)
         return sorted(dirs)
-
-    def _compile_prelude(self, prelude: str | None) -> Any:
-        if not prelude:
-            return None
-        if prelude not in self.prelude_cache:
-            self.prelude_cache[prelude] = compile(prelude, "<prelude>", "exec", dont_inherit=True)
-        return self.prelude_cache[prelude]
 
     def _confine_landlock(self) -> Any:
         """Restrict the zygote itself; each child nests a thin domain of its own (landlock.py)."""
@@ -201,79 +184,119 @@ class Zygote:
         if not self.policy.layers.drop_privileges:
             self.layers["privileges"] = "off (policy): children run as root"
             return {"uid": None, "gid": None}
-        uid = self.policy.layers.uid_base + self.worker
+        # A uid of its own per zygote (not per worker index): RLIMIT_NPROC, the threads limit, is
+        # counted per uid across the host, so two sandboxes running at once (two verify runs,
+        # datatrove tasks on one node) must not share one budget.
+        uid = self.policy.layers.uid_base + os.getpid() % UID_SPAN
         self.layers["privileges"] = f"children run as uid {uid}, gid {self.policy.layers.gid}"
         return {"uid": uid, "gid": self.policy.layers.gid}
 
-    def self_test(self) -> None:
-        """Run a canary child and check every layer the policy requires actually holds."""
-        result = self.run_job({"code": CANARY, "answer": "var:answer"})
-        if result["status"] != "ok":
-            raise RuntimeError(f"sandbox self-test failed: {result['status']}: {result.get('detail', '')}")
-        report = (result.get("answer") or ["", ""])[1].split()
-        failures = []
-        if self.confinement.seccomp is not None:
-            if "affinity-set" in report:
-                failures.append("seccomp (zygote allowlist): the canary called sched_setaffinity")
-            if "signalled-self" in report:
-                failures.append("seccomp (program filter): the canary signalled outside its process group")
-        if self.confinement.landlock is not None:
-            if "proc-readable" in report:
-                failures.append("landlock (zygote domain): the canary read /proc")
-            if "wrote-outside-scratch" in report:
-                failures.append("landlock (program domain): the canary wrote outside its scratch dir")
-        if self.confinement.uid is not None and f"uid={self.confinement.uid}" not in report:
-            failures.append(f"drop_privileges: the canary reported {report}")
-        if failures:
-            raise RuntimeError("a sandbox layer did not hold: " + "; ".join(failures))
-        self.jobs_done = 0
+    # -- serving ------------------------------------------------------------------------------
+    def serve(self) -> None:
+        """One job at a time until the executor closes its end of the socket."""
+        while True:
+            try:
+                record, ancillary, _, _ = self.sock.recvmsg(protocol.MAX_RECORD, _socket.CMSG_SPACE(16 * 4))
+            except InterruptedError:
+                continue
+            except OSError:
+                return
+            if not record:
+                return  # the executor is gone (or closed us): nothing else will come
+            fds = protocol.fds_from_ancillary(ancillary)
+            if len(record) != protocol.JOB.size or len(fds) != protocol.CHILD_FDS:
+                _close_all(fds)
+                return  # not our executor's message: stop rather than guess
+            healthy = self.run_job(protocol.JOB.unpack(record)[1], fds)
+            del record, ancillary, fds
+            if not healthy:
+                sys.exit(EXIT_UNHEALTHY)
 
-    # -- one job ------------------------------------------------------------------------------
-    def run_job(self, job: dict[str, Any]) -> dict[str, Any]:
-        limits = self.policy.limits
-        answer_mode = job.get("answer") or self.default_answer
-        prelude = self._compile_prelude(job["prelude"]) if "prelude" in job else self.prelude
+    def run_job(self, token: int, fds: list[int]) -> bool:
+        """Fork the child on the given pipe ends, report it, reap it, remove its scratch.
+        False when scratch could not be removed (the zygote must not serve another job)."""
         scratch = os.path.join(self.scratch_area, str(self.jobs_done))
         self.jobs_done += 1
-        os.mkdir(scratch, 0o700)
-        if self.confinement.uid is not None:
-            os.chown(scratch, self.confinement.uid, self.confinement.gid)
-        pipes = [os.pipe2(os.O_CLOEXEC) for _ in range(3)]
+        try:
+            os.mkdir(scratch, 0o700)
+            if self.confinement.uid is not None:
+                os.chown(scratch, self.confinement.uid, self.confinement.gid)
+        except OSError as exc:
+            _close_all(fds)
+            self._send(protocol.FAILED.pack(b"F", token, exc.errno or 0))
+            return self._clean(scratch)
         address_space = int(os.pread(self.statm, 64, 0).split()[0]) * PAGE_SIZE
-        started = time.monotonic()
+        forked = time.monotonic()
         pid = os.fork()
         if pid == 0:  # child
             try:
-                child_main(self.confinement, scratch, (pipes[0][1], pipes[1][1], pipes[2][1]),
-                           job["code"], prelude, answer_mode, address_space)
+                child_main(self.confinement, scratch, fds, self.prelude, address_space)
             finally:
                 os._exit(70)
-        for _, write_end in pipes:
-            os.close(write_end)
+        _close_all(fds)  # the executor holds the other ends: EOF there means the child is gone
+        pidfd = os.pidfd_open(pid)
         try:
-            watch = Watch(pid, [r for r, _ in pipes], limits.output_bytes, started + limits.wall_seconds)
-            watch.run()
+            self._send(protocol.STARTED.pack(b"S", token, pid), [pidfd])
+            self._wait_for_exit(pid, pidfd, self.policy.limits.wall_seconds + BACKSTOP_SECONDS)
+            wall_us = int((time.monotonic() - forked) * 1_000_000)
+            # The group may hold threads' processes only if a layer is off; leave nothing behind.
+            # Before reaping, the pid (and so the group id) cannot be reused.
+            _kill_group(pid)
             _, wait_status, usage = os.wait4(pid, 0)
         finally:
-            for read_end, _ in pipes:
-                _close_quietly(read_end)
-        wall_ms = (time.monotonic() - started) * 1000
-        cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000
-        _remove_tree(scratch)
-        result = classify(watch, wait_status, cpu_ms, limits)
-        result.update(cpu_ms=round(cpu_ms, 3), wall_ms=round(wall_ms, 3),
-                      stdout_tail=watch.tail(0), stderr_tail=watch.tail(1))
-        return result
+            os.close(pidfd)
+        cpu_us = int((usage.ru_utime + usage.ru_stime) * 1_000_000)
+        healthy = self._clean(scratch)
+        self._send(protocol.ENDED.pack(b"E", token, wait_status, cpu_us, wall_us))
+        return healthy
 
-    def serve(self) -> None:
-        while True:
+    def _wait_for_exit(self, pid: int, pidfd: int, backstop: float) -> None:
+        """Until the child exits. The executor kills it at its deadline; if the executor
+        goes away (socket hang-up) or stops supervising (backstop), the zygote kills it."""
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        poller.register(self.sock.fileno(), 0)  # hang-up and errors only: a queued job must not wake us
+        events = poller.poll(backstop * 1000)
+        if any(fd == pidfd for fd, _ in events):
+            return
+        _kill_group(pid)
+        if events:  # the executor hung up: finish this child, then serve() sees the end
+            return
+
+    def _send(self, record: bytes, fds: list[int] | None = None) -> None:
+        try:
+            self.sock.sendmsg([record], protocol.rights(fds) if fds else [])
+        except OSError:
+            pass  # the executor is gone; serve() ends on the next read
+
+    def _clean(self, scratch: str) -> bool:
+        """Remove a job's scratch completely. Empty (the common case) costs one rmdir; anything
+        else is removed by a cleaner child, so the names a program chose never enter this
+        process, and by descriptor, so no depth or name length can defeat it."""
+        try:
+            os.rmdir(scratch)
+            return True
+        except FileNotFoundError:
+            return True
+        except OSError:
+            pass
+        pid = os.fork()
+        if pid == 0:
+            code = 1
             try:
-                job = read_message(0)
-            except EOFError:
-                return
-            result = self.run_job(job)
-            result["id"] = job["id"]
-            send(result)
+                code = 0 if remove_tree(scratch) else 1
+            finally:
+                os._exit(code)
+        pidfd = os.pidfd_open(pid)
+        try:
+            poller = select.poll()
+            poller.register(pidfd, select.POLLIN)
+            if not poller.poll(CLEANER_SECONDS * 1000):
+                _kill_group(pid)
+            _, status, _ = os.wait4(pid, 0)
+        finally:
+            os.close(pidfd)
+        return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and not os.path.lexists(scratch)
 
 
 def _roots_without(roots: list[str], excluded: str) -> list[str]:
@@ -308,50 +331,105 @@ def _outermost(paths: list[str]) -> list[str]:
     return kept
 
 
-def _remove_tree(path: str) -> None:
-    """rmdir for the common empty case; otherwise a walk (shutil would map zlib, bz2 and lzma)."""
-    try:
-        os.rmdir(path)
-        return
-    except OSError:
-        pass
-    for root, dirs, files in os.walk(path, topdown=False):
-        for name in files:
-            _quietly(os.unlink, os.path.join(root, name))
-        for name in dirs:
-            full = os.path.join(root, name)
-            _quietly(os.unlink if os.path.islink(full) else os.rmdir, full)
-    _quietly(os.rmdir, path)
-
-
-def _quietly(fn: Any, path: str) -> None:
-    try:
-        fn(path)
-    except OSError:
-        pass
-
-
-def _close_quietly(fd: int) -> None:
-    try:
+def remove_tree(top: str) -> bool:
+    """Remove ``top`` and everything beneath it, holding two descriptors at most: descend by
+    openat(O_NOFOLLOW), climb by "..", unlink by name relative to the directory. Paths are
+    never built, so PATH_MAX and depth do not matter. Runs once the program is dead, so
+    nothing renames under it. True when ``top`` is gone."""
+    parent = os.open(os.path.dirname(top), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    names = [os.path.basename(top)]          # the path from ``parent`` down to ``fd``
+    fd = _open_dir(names[0], parent)
+    os.close(parent)
+    while True:
+        child = _first_entry(fd)
+        if child is not None:
+            name, is_dir = child
+            if is_dir:
+                below = _open_dir(name, fd)
+                os.close(fd)
+                fd = below
+                names.append(name)
+            else:
+                os.unlink(name, dir_fd=fd)
+            continue
+        up = os.open("..", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=fd)
         os.close(fd)
-    except OSError:
-        pass
+        os.rmdir(names.pop(), dir_fd=up)
+        if not names:
+            os.close(up)
+            return True
+        fd = up
+
+
+def _open_dir(name: str, dir_fd: int) -> int:
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        return os.open(name, flags, dir_fd=dir_fd)
+    except PermissionError:  # a program made it unreadable to itself (mode 000)
+        os.chmod(name, 0o700, dir_fd=dir_fd, follow_symlinks=False)
+        return os.open(name, flags, dir_fd=dir_fd)
+
+
+def _first_entry(fd: int) -> tuple[str, bool] | None:
+    with os.scandir(fd) as entries:
+        for entry in entries:
+            try:
+                mode = os.stat(entry.name, dir_fd=fd, follow_symlinks=False).st_mode
+            except FileNotFoundError:
+                continue
+            return entry.name, stat.S_ISDIR(mode)
+    return None
+
+
+def _kill_group(pid: int) -> None:
+    for kill in (os.killpg, os.kill):  # the group exists only once the child called setsid
+        try:
+            kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _close_all(fds: list[int]) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def _occupy_low_descriptors() -> None:
+    """0-3 always open, so descriptors received for a child are 4 or more and the child can
+    dup2 its pipes onto 1-3 without clobbering one another. Stdout is not used: reports go
+    over the socket."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 3):
+        if fd != devnull:
+            os.dup2(devnull, fd)
+    if devnull > 3:
+        os.close(devnull)
 
 
 def main() -> None:
+    config = read_config(0)
+    socket_fd = int(config["socket_fd"])
+    if socket_fd < 4:  # 0-3 are about to be taken (see _occupy_low_descriptors)
+        os.dup2(socket_fd, 10)
+        os.close(socket_fd)
+        socket_fd = 10
+    os.set_inheritable(socket_fd, False)
+    sock = _socket.socket(fileno=socket_fd)
     try:
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL, what="prctl(PR_SET_PDEATHSIG)")
-        config = read_message(0)
-        if os.getppid() != config["parent_pid"]:
-            return  # the executor is already gone
+        _occupy_low_descriptors()
+        # Not PR_SET_PDEATHSIG: it follows the thread that started us, and a Sandbox may be
+        # made in a worker thread that exits. The socket's hang-up follows the process.
         # Inherited by every child: a file over the size limit is an EFBIG error, not a death.
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        zygote = Zygote(config)
-        zygote.self_test()
+        zygote = Zygote(config, sock)
     except Exception as exc:  # noqa: BLE001 - reported to the executor, which raises it
-        send({"error": str(exc)})
+        sock.sendmsg([json.dumps({"error": str(exc)}).encode()])
         return
+    del config
     gc.collect()
     gc.freeze()  # keep the preloaded heap out of the collector, so children share it copy-on-write
-    send({"ready": True, "pid": os.getpid(), "layers": zygote.layers})
+    sock.sendmsg([json.dumps({"ready": True, "pid": os.getpid(), "layers": zygote.layers}).encode()])
     zygote.serve()

@@ -18,6 +18,31 @@ def fast_policy(name: str = "default", **limits: object) -> Policy:
     return dataclasses.replace(base, limits=dataclasses.replace(base.limits, **values))
 
 
+@pytest.fixture(autouse=True)
+def reap_orphaned_sandbox_children() -> Iterator[None]:
+    """Inside `unshare --pid --fork`, pytest is PID 1: the children of a zygote a test killed
+    are reparented to it and stay zombies, still counting toward their uid's RLIMIT_NPROC
+    (the threads limit). Reap exactly those, and nothing a test still waits for."""
+    _reap_sandbox_zombies()
+    yield
+    _reap_sandbox_zombies()
+
+
+def _reap_sandbox_zombies() -> None:
+    if os.getpid() != 1 or os.geteuid() != 0:
+        return
+    base = load_policy("default").layers.uid_base
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and _state(int(entry)) == "Z":
+            try:
+                with open(f"/proc/{entry}/status") as status:
+                    uid = int(next(line for line in status if line.startswith("Uid:")).split()[1])
+                if base <= uid < base + (1 << 22):
+                    os.waitpid(int(entry), os.WNOHANG)
+            except (OSError, StopIteration, ChildProcessError):
+                pass
+
+
 @pytest.fixture(scope="session")
 def box() -> Iterator[Sandbox]:
     with Sandbox(fast_policy(), workers=2) as sandbox:
@@ -40,6 +65,16 @@ def sandbox_processes(box: Sandbox) -> list[int]:
                         uid_line = next(line for line in status if line.startswith("Uid:"))
                 except (OSError, StopIteration):
                     continue
-                if base <= int(uid_line.split()[1]) < base + 1000:
+                if base <= int(uid_line.split()[1]) < base + (1 << 22):
                     found.append(int(entry))
-    return found
+    # A zombie runs nothing. Children of a zygote a test killed are reparented to PID 1, which
+    # is pytest itself inside `unshare --pid --fork`, and it does not reap them.
+    return [pid for pid in found if _state(pid) not in ("Z", None)]
+
+
+def _state(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None

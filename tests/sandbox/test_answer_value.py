@@ -68,8 +68,11 @@ def test_program_classes_are_never_answers():
             encode(value)
 
 
-def test_text_is_cut_to_max_chars():
-    assert encode("x" * 50, max_chars=10) == ["str", "x" * 10]
+def test_a_text_longer_than_max_chars_is_no_answer_not_cut():
+    # cut to 10 characters, "-" + 9 spaces + "5" would read as a different value
+    with pytest.raises(NoAnswer, match="more than the policy's answer_chars"):
+        encode("-" + " " * 9 + "5", max_chars=10)
+    assert encode("x" * 10, max_chars=10) == ["str", "x" * 10]
 
 
 def test_library_numbers_convert_to_builtins():

@@ -6,6 +6,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 
@@ -38,15 +40,137 @@ def test_no_leaks_after_2000_runs():
     assert not os.path.exists(scratch)
 
 
-def test_a_dead_zygote_is_replaced_and_its_jobs_fail_cleanly():
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            return [int(child) for child in handle.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+def _when_running(box: Sandbox, action) -> threading.Thread:
+    """Call ``action(zygote_pid)`` once the worker's zygote has forked a child."""
+    def watch() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            pid = box.zygote_pids[0] if box.zygote_pids else None
+            if pid and _children(pid):
+                action(pid)
+                return
+            time.sleep(0.01)
+    thread = threading.Thread(target=watch)
+    thread.start()
+    return thread
+
+
+def test_a_zygote_killed_mid_job_is_replaced_and_its_jobs_run_again():
     with Sandbox(fast_policy(), workers=1) as box:
         first = box.zygote_pids[0]
-        results = box.map(["import time\ntime.sleep(1.5)\nanswer = 1\n", "answer = 2\n"])
-        os.kill(first, signal.SIGKILL)
-        statuses = [r.status for r in results]
-        assert statuses == [Status.SANDBOX_ERROR, Status.SANDBOX_ERROR]
-        assert box.zygote_pids[0] != first
+        watcher = _when_running(box, lambda pid: os.kill(pid, signal.SIGKILL))
+        results = list(box.map(["import time\ntime.sleep(0.5)\nanswer = 1\n", "answer = 2\n"]))
+        watcher.join()
+        assert [(r.status, r.answer) for r in results] == [(Status.OK, 1), (Status.OK, 2)]
+        assert box.zygote_pids[0] != first and box.replacements == 1
         assert box.run("answer = 3\n").answer == 3
+
+
+def test_a_stopped_zygote_is_detected_replaced_and_its_jobs_run_again():
+    with Sandbox(fast_policy(), workers=1) as box:
+        box.end_grace = box.start_grace = 1.0
+        first = box.zygote_pids[0]
+        watcher = _when_running(box, lambda pid: os.kill(pid, signal.SIGSTOP))
+        started = time.monotonic()
+        results = list(box.map(["answer = sum(range(10**5))\n", "answer = 2\n"]))
+        watcher.join()
+        assert [r.status for r in results] == [Status.OK, Status.OK]
+        assert box.zygote_pids[0] != first and box.replacements == 1
+        assert time.monotonic() - started < 20
+    assert not os.path.exists(f"/proc/{first}") or open(f"/proc/{first}/stat").read().split()[2] == "Z"
+
+
+def test_a_job_that_loses_its_zygote_twice_is_a_sandbox_error():
+    with Sandbox(fast_policy(), workers=1) as box:
+        killed: list[int] = []
+
+        def kill_twice() -> None:
+            deadline = time.monotonic() + 30
+            while len(killed) < 2 and time.monotonic() < deadline:
+                pid = box.zygote_pids[0] if box.zygote_pids else None
+                if pid and pid not in killed and _children(pid):
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+                time.sleep(0.01)
+
+        watcher = threading.Thread(target=kill_twice)
+        watcher.start()
+        result = box.run("import time\ntime.sleep(1)\nanswer = 1\n")
+        watcher.join()
+        assert result.status is Status.SANDBOX_ERROR and "died twice" in result.detail
+        assert box.run("answer = 4\n").answer == 4
+
+
+def test_a_zygote_that_died_while_idle_is_replaced_on_the_next_job():
+    # the write to the dead zygote fails (EPIPE/ECONNRESET) and recovers like a closed read
+    with Sandbox(fast_policy(), workers=1) as box:
+        pid = box.zygote_pids[0]
+        os.kill(pid, signal.SIGKILL)
+        while _children(os.getpid()) and pid in _children(os.getpid()) and \
+                open(f"/proc/{pid}/stat").read().split()[2] != "Z":
+            time.sleep(0.01)
+        assert box.run("answer = 5\n").answer == 5
+        assert box.replacements == 1
+
+
+def test_a_sandbox_made_in_a_thread_that_exits_keeps_working():
+    made: list[Sandbox] = []
+    thread = threading.Thread(target=lambda: made.append(Sandbox(fast_policy(), workers=1).__enter__()))
+    thread.start()
+    thread.join()
+    box = made[0]
+    try:
+        time.sleep(0.2)  # a parent-death signal bound to that thread would have fired by now
+        assert box.run("answer = 6\n").answer == 6
+        assert box.replacements == 0
+    finally:
+        box.close()
+
+
+def test_a_sandbox_can_be_used_from_a_worker_thread():
+    with Sandbox(fast_policy(), workers=2) as box:
+        out: list[object] = []
+        thread = threading.Thread(target=lambda: out.extend(r.answer for r in box.map(f"answer = {i}" for i in range(20))))
+        thread.start()
+        thread.join()
+        assert out == list(range(20))
+
+
+def test_nested_maps_on_one_sandbox_are_refused_with_a_clear_error():
+    from ekt_curate.sandbox import SandboxError
+
+    with Sandbox(fast_policy(), workers=1) as box:
+        outer = box.map(["answer = 1", "answer = 2"])
+        assert next(outer).answer == 1
+        with pytest.raises(SandboxError, match="already running a map"):
+            box.run("answer = 3")
+        assert next(outer).answer == 2
+
+
+def test_an_abandoned_map_leaves_the_sandbox_clean_for_the_next():
+    with Sandbox(fast_policy(), workers=2) as box:
+        results = box.map(["import time\ntime.sleep(10)\n"] * 4 + ["answer = 1"])
+        started = time.monotonic()
+        results.close()
+        assert box.run("answer = 7\n").answer == 7
+        assert time.monotonic() - started < 5
+        assert sandbox_processes(box) == []
+
+
+def test_programs_larger_than_a_pipe_do_not_stall_the_others():
+    padding = "#" + "x" * 1000 + "\n"
+    big = padding * 900 + "answer = 11\n"       # ~900 KiB, far more than a pipe holds
+    with Sandbox(fast_policy(), workers=2) as box:
+        results = list(box.map([big, "answer = 1", big, "answer = 2"] * 3))
+        assert [r.answer for r in results] == [11, 1, 11, 2] * 3
 
 
 def test_importing_the_sandbox_pulls_in_no_ml_stack():

@@ -1,0 +1,40 @@
+"""Messages between the executor and a zygote: fixed-size records on a SOCK_SEQPACKET pair.
+
+The zygote never sees a program, its output or its answer. For each job the executor
+makes the child's four pipes itself and hands the zygote only their child-side ends:
+
+    executor -> zygote   JOB      token                        + 4 fds: program in, stdout, stderr, result
+    zygote -> executor   STARTED  token, pid                   + 1 fd: a pidfd of the child
+    zygote -> executor   ENDED    token, wait status, cpu us, wall us   (scratch is gone by then)
+    zygote -> executor   FAILED   token, errno                 (the zygote could not fork or make scratch)
+
+Records are fixed-size structs, so what either side reads is bounded before it is parsed.
+Imports only ``struct`` and ``array``: the zygote maps every module it imports, and each
+mapping makes every fork dearer.
+"""
+
+from __future__ import annotations
+
+import array
+import struct
+
+JOB = struct.Struct("=cQ")            # b"J", token
+STARTED = struct.Struct("=cQi")       # b"S", token, pid
+ENDED = struct.Struct("=cQiQQ")       # b"E", token, wait status, CPU and wall microseconds (fork to exit)
+FAILED = struct.Struct("=cQi")        # b"F", token, errno
+CHILD_FDS = 4                         # program in, stdout, stderr, result
+MAX_RECORD = max(JOB.size, STARTED.size, ENDED.size, FAILED.size)
+SOL_SOCKET, SCM_RIGHTS = 1, 1         # Linux values; the zygote avoids importing socket.py
+
+
+def fds_from_ancillary(ancillary: list[tuple[int, int, bytes]]) -> list[int]:
+    """Descriptors passed with a record (SCM_RIGHTS); anything else attached is ignored."""
+    fds = array.array("i")
+    for level, kind, data in ancillary:
+        if level == SOL_SOCKET and kind == SCM_RIGHTS:
+            fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
+    return list(fds)
+
+
+def rights(fds: list[int]) -> list[tuple[int, int, bytes]]:
+    return [(SOL_SOCKET, SCM_RIGHTS, array.array("i", fds).tobytes())]
