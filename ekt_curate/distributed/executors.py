@@ -28,6 +28,10 @@ class ExecutorConfig:
     sbatch_args: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for name in ("tasks", "workers", "cpus_per_task"):  # the YAML's executor: section arrives untyped
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise EktError(f"executor {name} must be an integer, got {value!r}")
         if self.kind not in KINDS:
             raise EktError(f"executor {self.kind!r}: choose one of {', '.join(KINDS)}")
         if self.tasks < 1:

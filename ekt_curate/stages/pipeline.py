@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ekt_curate.distributed.executors import ExecutorConfig  # a dataclass: imports nothing of datatrove
 from ekt_curate.errors import EktError
 from ekt_curate.yaml_files import load_mapping
 
@@ -93,10 +94,11 @@ class Pipeline:
     publish: PublishSection = field(default_factory=PublishSection)
     train: TrainSection | None = field(default_factory=TrainSection)
     eval: EvalSection | None = field(default_factory=EvalSection)
+    executor: ExecutorConfig | None = None   # verify on datatrove (local, slurm, ray); None: this process
 
 
 SECTIONS = {"teacher": TeacherSection, "verify": VerifySection, "dedup": DedupSection, "stats": StatsSection,
-            "publish": PublishSection, "train": TrainSection, "eval": EvalSection}
+            "publish": PublishSection, "train": TrainSection, "eval": EvalSection, "executor": ExecutorConfig}
 STAGES = ("sample", "verify", "dedup", "stats", "publish", "train", "eval")
 
 
@@ -174,7 +176,13 @@ def run_pipeline(pipeline: Pipeline, say: Any = print) -> dict[str, Any]:
         _run_teacher(pipeline, samples, resume=state.data.get("sample") is None and samples.exists())
         state.mark("sample", sample_fp)
     verify_fp = _fingerprint(sample_fp, dataclasses.asdict(pipeline.verify))
-    if stage(2, "verify", verify_fp, [verified]):
+    if pipeline.executor is not None and stage(2, "verify", verify_fp, [verified]):
+        from ekt_curate.distributed.pipeline_stage import verify_on_executor
+
+        if not verify_on_executor(pipeline, samples, verified, state.data.get("verify") is not None, say):
+            return results  # a Slurm job is running: the next run of the pipeline merges and goes on
+        state.mark("verify", verify_fp)
+    elif pipeline.executor is None and stage(2, "verify", verify_fp, [verified]):
         summary = run_verify(VerifyConfig(input=samples, problems=pipeline.problems, policy=pipeline.verify.policy,
                                           workers=pipeline.verify.workers, answer=pipeline.verify.answer,
                                           rel_tol=pipeline.verify.rel_tol, gold_precision=pipeline.verify.gold_precision,
