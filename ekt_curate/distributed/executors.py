@@ -77,7 +77,11 @@ def build_executor(pipeline: list, config: ExecutorConfig, logging_dir: Path, sk
     from ekt_curate.distributed.deps import require_ray
 
     require_ray()
+    import ray
     from datatrove.executor import RayPipelineExecutor
+
+    if not ray.is_initialized():  # datatrove expects it: the cluster of RAY_ADDRESS or `ray start`, else a local one
+        ray.init()
 
     return RayPipelineExecutor(pipeline, tasks=config.tasks, workers=config.workers,
                                cpus_per_task=config.cpus_per_task, mem_per_cpu_gb=config.mem_per_cpu_gb,
