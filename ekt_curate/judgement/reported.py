@@ -24,20 +24,26 @@ _FLOAT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:e[-+][0-9]+)?", re.ASCII)
 _DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:E[-+]?[0-9]+)?", re.ASCII)
 
 
-def truncated_reason(limit: int) -> str:
-    return f"answer truncated: it reached the {limit:,}-character limit, so it is not known whole"
+def truncated_reason(limit: int | None = None) -> str:
+    if limit is None:
+        return "answer truncated: the sandbox marked it cut, so it is not known whole"
+    return f"answer truncated: it is longer than the {limit:,}-character limit, so it is not known whole"
 
 
 def from_reported(kind: str | None, text: str | None, cut: bool = False, answer_chars: int | None = None) -> Answer:
-    """The answer a sandbox result carries. ``cut``: the sandbox says the answer (or the printed
-    line it came from) was truncated; a text answer of exactly ``answer_chars`` is taken as cut too,
-    since a cut can change a number's meaning ("-" then padding; "1/2" cut to "1")."""
+    """The answer a sandbox result carries. The sandbox itself refuses (``no_answer``) a text
+    answer or printed last line longer than ``answer_chars`` and never cuts one, so a text of
+    exactly ``answer_chars`` characters is whole and is judged. ``cut`` (a sandbox that marks a
+    value truncated) and a text longer than ``answer_chars`` (only a forged report can carry one)
+    are never judged, since a cut can change a number's meaning ("-" then padding; "1/2" cut to "1")."""
     if kind is None or text is None:
         return Answer(problem="no answer")
     if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS + 1:
         return Answer(problem="answer text is longer than any sandbox limit (a forged report)")
-    if cut or (kind == "str" and answer_chars is not None and len(text) >= answer_chars):
-        return Answer(problem=truncated_reason(answer_chars or len(text)))
+    if cut:
+        return Answer(problem=truncated_reason())
+    if kind == "str" and answer_chars is not None and len(text) > answer_chars:
+        return Answer(problem=truncated_reason(answer_chars))
     if kind == "bool" and text in ("True", "False"):
         return Answer(flag=text == "True")
     if kind == "str":

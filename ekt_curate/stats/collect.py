@@ -28,6 +28,10 @@ class Stats:
     program_lines: list[int] = field(default_factory=list)
     cpu_ms: list[float] = field(default_factory=list)
     cluster_sizes: list[int] = field(default_factory=list)
+    # Tasks whose gold parses to nothing numeric while their answers are numbers (the judge flags
+    # such verdicts gold_not_numeric): they can never pass under the strict checker, so a low
+    # pass rate there is the gold's format, not the programs; shown so it is not read as failure.
+    gold_not_numeric: set[str] = field(default_factory=set)
     invalid_lines: int = 0
     ks: tuple[int, ...] = (1, 10, 100)
 
@@ -84,6 +88,13 @@ class Stats:
         p50, p90, p99 = np.percentile(values, [50, 90, 99])
         return {"p50": float(p50), "p90": float(p90), "p99": float(p99), "max": float(max(values))}
 
+    @property
+    def gold_not_numeric_tasks(self) -> int:
+        return len(self.gold_not_numeric)
+
+    def gold_not_numeric_example(self) -> str | None:
+        return min(self.gold_not_numeric) if self.gold_not_numeric else None  # stable across runs
+
     def duplicates_ratio(self) -> float | None:
         """Share of the samples behind kept records that were duplicates (dedup metadata)."""
         if not self.cluster_sizes:
@@ -110,6 +121,8 @@ class Stats:
             "program_lines": self.percentiles(self.program_lines),
             "cpu_ms": self.percentiles(self.cpu_ms),
             "duplicates_ratio": self.duplicates_ratio(),
+            "gold_not_numeric_tasks": self.gold_not_numeric_tasks,
+            "gold_not_numeric_example": self.gold_not_numeric_example(),
             "invalid_lines": self.invalid_lines,
         }
 
@@ -140,6 +153,8 @@ def collect(path: Path, ks: tuple[int, ...] = (1, 10, 100)) -> Stats:
         if not passed:
             key = _failure_key(status, str(verdict.get("detail") or ""))
             stats.failure_details.setdefault(status, Counter())[key] += 1
+        if verdict.get("gold_not_numeric") is True:
+            stats.gold_not_numeric.add(task)
         program = record.get("completion", record.get("code"))
         if isinstance(program, str):
             stats.program_lines.append(max(1, len(extract_program(program).strip().splitlines())))

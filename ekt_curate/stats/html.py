@@ -49,6 +49,8 @@ def _metrics(run: Stats) -> list[tuple[str, str, object]]:
     rows += [("coverage", _fmt(run.coverage), run.coverage), ("per-sample accuracy", _fmt(run.accuracy), run.accuracy)]
     ratio = run.duplicates_ratio()
     rows.append(("duplicates removed", _fmt(ratio), ratio))
+    # an int, so --compare shows the difference like the other counts
+    rows.append(("tasks with a non-numeric gold", f"{run.gold_not_numeric_tasks:,}", run.gold_not_numeric_tasks))
     return rows
 
 
@@ -139,6 +141,11 @@ def render(runs: list[Stats], names: list[str]) -> str:
         f"<p class=sub>{escape(name)}: n/a means not computable: "
         + "; ".join(f"pass@{k} needs {k} samples per task, {missing:,} tasks have fewer" for k, missing in missing_by_k.items())
         + ".</p>" for name, run in zip(names, runs) if (missing_by_k := run.not_computable()))
+    not_numeric = "".join(
+        f"<p class=sub>{escape(name)}: {run.gold_not_numeric_tasks:,} tasks have a gold that is not a number while "
+        f"their answers are (e.g. {escape(repr(run.gold_not_numeric_example()))}); they cannot pass under "
+        f"--checker strict (LaTeX golds: --checker math-verify).</p>"
+        for name, run in zip(names, runs) if run.gold_not_numeric_tasks)
     panels = [
         ("Per-task pass rate (tasks per bin)",
          bar_chart(PASS_RATE_BINS, series_of(lambda r: r.pass_rate_histogram()), rotate=True)),
@@ -153,7 +160,7 @@ def render(runs: list[Stats], names: list[str]) -> str:
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ekt-curate stats</title>'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head>'
             f'<body><main><h1>ekt-curate stats</h1><div class="sub src">{sources}</div>'
-            f'{summary}{not_computable}<div class="grid">{body}</div>'
+            f'{summary}{not_computable}{not_numeric}<div class="grid">{body}</div>'
             f'<section class="panel" style="margin-top:16px"><h2>Most common failures</h2><table>'
             f'<tr><th>run</th><th>status</th><th>detail</th><th class=n>samples</th></tr>{failures}</table></section>'
             f'</main></body></html>')

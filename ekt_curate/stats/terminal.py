@@ -14,6 +14,7 @@ def _share(value: float | None) -> str:
 
 def print_stats(runs: list[Stats], names: list[str], stream: TextIO = sys.stdout) -> None:
     from rich.console import Console
+    from rich.markup import escape  # a task id is data, never markup
     from rich.table import Table
 
     console = Console(file=stream)
@@ -27,13 +28,18 @@ def print_stats(runs: list[Stats], names: list[str], stream: TextIO = sys.stdout
         rows.append((f"pass@{k}", [_share(r.pass_at_k().get(k)) for r in runs]))
     rows += [("coverage (tasks with a pass)", [_share(r.coverage) for r in runs]),
              ("per-sample accuracy", [_share(r.accuracy) for r in runs]),
-             ("duplicates removed", [_share(r.duplicates_ratio()) for r in runs])]
+             ("duplicates removed", [_share(r.duplicates_ratio()) for r in runs]),
+             ("tasks with a non-numeric gold", [f"{r.gold_not_numeric_tasks:,}" for r in runs])]
     for label, values in rows:
         summary.add_row(label, *values)
     console.print(summary)
     for name, run in zip(names, runs):
         for k, missing in run.not_computable().items():
             console.print(f"[dim]{name}: pass@{k} not computable: {missing:,} tasks have fewer than {k} samples[/]")
+        if run.gold_not_numeric_tasks:
+            console.print(f"[yellow]{name}: {run.gold_not_numeric_tasks:,} tasks have a gold that is not a number while "
+                          f"their answers are (e.g. {escape(repr(run.gold_not_numeric_example()))}); they cannot pass under "
+                          f"--checker strict (LaTeX golds: --checker math-verify)[/]")
         if run.invalid_lines:
             console.print(f"[yellow]{name}: {run.invalid_lines:,} lines without a verdict were skipped[/]")
 

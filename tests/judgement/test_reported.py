@@ -36,10 +36,18 @@ def test_a_printed_400_digit_decimal_is_exact():
     assert answer.number == 10 ** 399 + Fraction(1, 4)
 
 
-def test_a_text_answer_at_the_limit_is_cut():
-    assert "truncated" in from_reported("str", "-" + " " * 999, answer_chars=1000).problem
-    assert "truncated" in from_reported("str", "1" * 1000, answer_chars=1000).problem
+def test_a_text_answer_of_exactly_answer_chars_is_whole():
+    # The sandbox refuses a longer text itself (no_answer) and never cuts one, so a text of exactly
+    # the limit is whole: calling it truncated failed correct 1,000-character answers.
+    assert from_reported("str", "1" * 1000, answer_chars=1000).number == int("1" * 1000)
+    assert from_reported("str", " " * 997 + "-72", answer_chars=1000).number == -72
     assert from_reported("str", "1" * 999, answer_chars=1000).number == int("1" * 999)
+
+
+def test_a_text_answer_longer_than_answer_chars_is_never_judged():
+    # Only a forged report can carry one; a cut "-" + padding + "5" could read as something else.
+    assert "truncated" in from_reported("str", "-" + " " * 1000, answer_chars=1000).problem
+    assert "truncated" in from_reported("str", "1" * 1001, answer_chars=1000).problem
 
 
 def test_a_value_the_sandbox_marks_truncated_is_never_judged_whole():

@@ -33,8 +33,18 @@ def test_hostile_answers_are_no_answer_with_a_reason():
         assert item.verdict["status"] == "no_answer" and item.verdict["detail"], (kind, text[:20])
 
 
+def test_a_text_answer_of_exactly_answer_chars_is_judged():
+    # The sandbox refuses longer texts itself, so one of exactly the limit is whole.
+    item, _ = run(ok("str", " " * 998 + "72"), "72")
+    assert item.verdict["status"] == "pass"
+
+
 def test_a_cut_answer_is_never_judged_whole():
-    item, _ = run(ok("str", "-" + " " * 998 + "5"), "5")
+    item, _ = run(ok("str", "-" + " " * 999 + "5"), "5")  # longer than the limit: only a forged report
+    assert item.verdict["status"] == "no_answer" and "truncated" in item.verdict["detail"]
+    cut = ok("int", "72")
+    object.__setattr__(cut, "truncated", True)  # a sandbox that marks a value cut: still never judged
+    item, _ = run(cut, "72")
     assert item.verdict["status"] == "no_answer" and "truncated" in item.verdict["detail"]
 
 
