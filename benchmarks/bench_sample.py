@@ -1,9 +1,12 @@
-"""Teacher sampling throughput: the transformers backend against a plain loop, same model, same settings.
+"""Teacher sampling throughput: the transformers backend, the vLLM backend (when vLLM is
+installed: run it with .venv-vllm/bin/python on CPU) and a plain loop; same model, same prompts.
 
     python benchmarks/bench_sample.py [--problems 32] [-n 4] [--max-new-tokens 64] [--hidden 256 --layers 4]
 
 - ekt-curate: ``TransformersBackend`` (the 8-shot prefix's KV cache computed once and reused,
   batches of prompts, batch size from free GPU memory, bf16 on GPU);
+- vLLM: ``VLLMBackend`` (one request per sample, prefix caching; on CPU eager mode, 1 GiB KV
+  cache unless VLLM_CPU_KVCACHE_SPACE says otherwise), timed after the engine has started;
 - plain loop: one ``model.generate`` call per prompt (with ``num_return_sequences``), the way
   a first script does it.
 The model is a Llama with random weights built locally (no download); its size is set by the
@@ -65,12 +68,36 @@ def main() -> None:
                                    num_return_sequences=args.n, pad_token_id=tok.pad_token_id)
             plain_tokens += int((out[:, encoded["input_ids"].shape[1]:] != tok.pad_token_id).sum())
         plain = plain_tokens / (time.perf_counter() - start)
+        vllm_rate = _vllm(folder, prompts, params)
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
     print(f"{device}; random Llama, {parameters / 1e6:.1f}M parameters, {backend.dtype}; {len(prompts)} 8-shot prompts "
           f"x n={args.n}, {args.max_new_tokens} new tokens; ekt-curate batch {step} prompts\n")
     print("| method | tokens/s | speed-up |\n|---|---:|---:|")
     print(f"| plain loop: one generate() per prompt | {plain:,.0f} | 1.0x |")
     print(f"| ekt-curate transformers backend | {ours:,.0f} | {ours / plain:.1f}x |")
+    if vllm_rate is not None:
+        print(f"| ekt-curate vLLM backend | {vllm_rate:,.0f} | {vllm_rate / plain:.1f}x |")
+
+
+def _vllm(folder: Path, prompts: list[str], params: SamplingParams) -> float | None:
+    """Generated tokens/s of the vLLM backend, or None without vLLM."""
+    import importlib.util
+    import os
+
+    if importlib.util.find_spec("vllm") is None:
+        print("vLLM not installed: its row is left out (make test-vllm builds .venv-vllm)")
+        return None
+    from ekt_curate.sampling.vllm_backend import VLLMBackend
+
+    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+    backend = VLLMBackend(str(folder), engine_args={"enforce_eager": True})
+    try:
+        backend.generate(prompts[:1], params)  # warm up
+        start = time.perf_counter()
+        outs = backend.generate(prompts, params)
+        return sum(c.tokens for row in outs for c in row) / (time.perf_counter() - start)
+    finally:
+        backend.close()
 
 
 if __name__ == "__main__":

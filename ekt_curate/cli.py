@@ -179,6 +179,7 @@ def _sample_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-n", type=int, default=100, help="samples per problem (default: 100)")
     p.add_argument("-o", "--output", type=Path, required=True, help="samples.jsonl to write")
     p.add_argument("--prompt", default="pal", help="pal (8-shot def solution()), answer-var (4-shot answer = ...), "
+                                                 "pal-chat, answer-var-chat (their exemplars as chat turns), "
                                                  "or a template file with {question} (default: pal)")
     p.add_argument("--temperature", type=float, default=0.6, help="0 means greedy (default: 0.6)")
     p.add_argument("--top-p", type=float, default=1.0)
@@ -189,6 +190,17 @@ def _sample_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, metavar="SEQUENCES",
                    help="transformers: sequences per generate call (default: fit GPU memory; 16 on CPU)")
+    p.add_argument("--endpoint", choices=("completions", "chat"),
+                   help="openai: /v1/completions with the few-shot text, or /v1/chat/completions with messages "
+                        "(default: chat for a chat prompt format such as pal-chat, else completions)")
+    p.add_argument("--chat", dest="endpoint", action="store_const", const="chat",
+                   help="transformers, vllm: apply the tokenizer's chat template to the prompt's messages")
+    p.add_argument("--seeding", choices=("sample", "none"), default="sample",
+                   help="sample: every sample its own seed from --seed, task and index (reproducible); none: no "
+                        "seed sent, the engine's own randomness (for servers that cannot seed requests)")
+    p.add_argument("--engine-arg", action="append", default=[], metavar="KEY=VALUE", dest="engine_args",
+                   help="vllm: an engine argument (repeatable), typed by vLLM's EngineArgs, e.g. "
+                        "max_model_len=4096, gpu_memory_utilization=0.8")
     p.add_argument("--base-url", help="openai: the endpoint, e.g. http://host:8000/v1")
     p.add_argument("--api-key-env", default="OPENAI_API_KEY", help="openai: environment variable holding the key")
     p.add_argument("--concurrency", type=int, default=16, help="openai: requests in flight (default: 16)")

@@ -105,6 +105,7 @@ def run_sample(args: argparse.Namespace) -> int:
         overwrite=args.overwrite, limit=args.limit, include_exemplars=args.include_exemplars,
         batch_size=args.batch_size, base_url=args.base_url, api_key_env=args.api_key_env,
         concurrency=args.concurrency, max_retries=args.max_retries, stop=tuple(args.stop) if args.stop else None, verify=args.verify,
+        endpoint=args.endpoint, seeding=args.seeding, engine_args=tuple(args.engine_args),
         verify_policy=args.policy, workers=args.workers)
     with ProgressFactory("sample", enabled=not args.quiet, unit="samples") as progress:
         summary = run_sample(config, progress)

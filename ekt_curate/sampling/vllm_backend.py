@@ -96,6 +96,8 @@ class VLLMBackend:
                     for _, seed in requests]
         try:
             outputs = self.llm.generate([prompt for prompt, _ in requests], sampling, use_tqdm=False)
+        except ValueError as exc:  # a request vLLM validates and refuses (a prompt longer than max_model_len)
+            raise EktError(f"vLLM refused a request: {_line(exc)}") from None
         except Exception as exc:  # noqa: BLE001 - EngineDeadError and whatever killed the engine
             raise EngineError(f"the vLLM engine died: {type(exc).__name__}: {_line(exc)}") from None
         flat = [Completion(output.outputs[0].text, len(output.outputs[0].token_ids)) for output in outputs]

@@ -1,8 +1,10 @@
 """`ekt-curate sample`: a teacher writes n programs per problem, few-shot.
 
 Output: the samples.jsonl that verify reads (``task_id``, ``question``, ``gold``,
-``completion``) plus ``sample_index`` and ``meta`` (model, backend, prompt, temperature,
-top_p, max_new_tokens, seed). Lines are whole-line appends; ``--resume`` counts what each
+``completion``) plus ``sample_index``, ``sample_seed`` (each sample's own seed, from the run's
+seed, the task and the index), ``reply`` (chat: the whole reply the program was taken from)
+and ``meta`` (model, backend, prompt, endpoint, chat_template, temperature, top_p,
+max_new_tokens, seed). Lines are whole-line appends; ``--resume`` counts what each
 task already has and generates only the missing samples; ``--shard I/N`` takes every N-th
 problem. ``--verify`` runs the verifier in a thread that follows the samples file, so CPU
 verification overlaps generation.
@@ -10,6 +12,7 @@ verification overlaps generation.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections import Counter
@@ -23,7 +26,8 @@ from ekt_curate.fields import DEFAULT_FIELDS, FieldNames
 from ekt_curate.jsonl import LineWriter, iter_records, repair_tail
 from ekt_curate.prompts import PromptFormat, load_prompt_format
 from ekt_curate.provenance import write_meta
-from ekt_curate.sampling.base import Backend, SamplingParams, sample_seed, truncate_at_stop
+from ekt_curate.sampling.base import Backend, SamplingParams, sample_seed
+from ekt_curate.sampling.prompting import plan_prompts
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,9 @@ class SampleConfig:
     limit: int | None = None               # only the first N problems (after exclusions)
     include_exemplars: bool = False
     batch_size: int | None = None          # sequences per generate call (transformers); auto by default
+    endpoint: str | None = None            # completions | chat; None: chat for a chat prompt format
+    seeding: str = "sample"                # sample: each sample its own seed | none: the engine's randomness
+    engine_args: tuple[str, ...] | dict[str, Any] = ()  # vllm: KEY=VALUE (CLI) or a mapping (pipeline YAML)
     base_url: str | None = None            # openai backend
     api_key_env: str = "OPENAI_API_KEY"
     concurrency: int = 16
@@ -79,14 +86,18 @@ def make_backend(config: SampleConfig) -> Backend:
     if config.backend == "vllm":
         from ekt_curate.sampling.vllm_backend import VLLMBackend
 
-        return VLLMBackend(config.model, seed=config.seed)
+        return VLLMBackend(config.model, seed=config.seed, engine_args=config.engine_args,
+                           seeded=config.seeding == "sample")
     if config.backend == "openai":
         if not config.base_url:
             raise EktError("--backend openai needs --base-url (e.g. http://host:8000/v1)")
         from ekt_curate.sampling.openai_backend import OpenAIBackend
 
         return OpenAIBackend(config.base_url, config.model, api_key_env=config.api_key_env,
-                             concurrency=config.concurrency, max_retries=config.max_retries)
+                             concurrency=config.concurrency, max_retries=config.max_retries,
+                             endpoint=config.endpoint or ("chat" if load_prompt_format(config.prompt).chat
+                                                          else "completions"),
+                             send_seed=config.seeding == "sample")
     raise EktError(f"unknown backend {config.backend!r}: use transformers, vllm or openai")
 
 
@@ -110,6 +121,8 @@ def run_sample(config: SampleConfig, progress: Callable[[int, int], Callable[[in
         raise EktError("-n must be at least 1")
     if not 0 <= config.temperature <= 5 or not 0 < config.top_p <= 1:
         raise EktError("--temperature must be in [0, 5] and --top-p in (0, 1]")
+    if config.seeding not in ("sample", "none"):
+        raise EktError(f"unknown seeding {config.seeding!r}: use sample or none")
     prompt: PromptFormat = load_prompt_format(config.prompt)
     output = config.output
     if output.exists() and not (config.resume or config.overwrite):
@@ -129,11 +142,8 @@ def run_sample(config: SampleConfig, progress: Callable[[int, int], Callable[[in
     summary = SampleSummary(output, problems=len(problems), already=sum(min(have.get(p.task_id, 0), config.n)
                                                                         for p in problems),
                             excluded=sorted(excluded))
-    stop = config.stop if config.stop is not None else prompt.stop
-    shared = prompt.template.split("{question}")[0] if "{question}" in prompt.template else None
-    meta_base = {"model": config.model, "backend": config.backend, "prompt": prompt.name,
-                 "temperature": config.temperature, "top_p": config.top_p,
-                 "max_new_tokens": config.max_new_tokens, "seed": config.seed}
+    if config.endpoint == "completions" and prompt.chat:
+        plan_prompts(prompt, config.endpoint, None, config.stop)  # says why, before a model loads
     total = len(problems) * config.n
     advance = progress(total, summary.already) if progress else (lambda n, tokens=0: None)
 
@@ -142,8 +152,16 @@ def run_sample(config: SampleConfig, progress: Callable[[int, int], Callable[[in
     writer = LineWriter(output)
     started = time.monotonic()
     own_backend = backend is None
+    meta_base: dict[str, Any] = {}
+    stop: tuple[str, ...] = ()
     try:
         backend = backend or make_backend(config)
+        plan = plan_prompts(prompt, config.endpoint, backend, config.stop)
+        stop = plan.stop
+        meta_base = {"model": config.model, "backend": config.backend, "prompt": prompt.name,
+                     "endpoint": plan.endpoint, "chat_template": plan.template, "temperature": config.temperature,
+                     "top_p": config.top_p, "max_new_tokens": config.max_new_tokens, "seed": config.seed,
+                     "seeding": config.seeding}
         # group tasks by how many samples they still need (resume leaves some partial)
         by_missing: dict[int, list[Any]] = {}
         for problem, missing in todo:
@@ -155,14 +173,18 @@ def run_sample(config: SampleConfig, progress: Callable[[int, int], Callable[[in
             for start in range(0, len(group), step):
                 batch = group[start:start + step]
                 first = config.n - missing
-                seeds = [[sample_seed(config.seed, p.task_id, first + j) for j in range(missing)] for p in batch]
-                completions = backend.generate([prompt.render(p.question) for p in batch], params, prefix=shared,
-                                               seeds=seeds)
+                if config.seeding == "sample":
+                    seeds = [[sample_seed(config.seed, p.task_id, first + j) for j in range(missing)] for p in batch]
+                else:  # backends that take no seed ignore these; the transformers sampler needs some
+                    seeds = [[random.getrandbits(31) for _ in range(missing)] for _ in batch]
+                completions = backend.generate(plan.prompts([p.question for p in batch]), params,
+                                               prefix=plan.prefix, seeds=seeds)
                 for problem, outs, row_seeds in zip(batch, completions, seeds):
                     for offset, (completion, seed) in enumerate(zip(outs, row_seeds)):
                         writer.write({"task_id": problem.task_id, "question": problem.question, "gold": problem.gold,
-                                      "completion": truncate_at_stop(completion.text, stop),
-                                      "sample_index": first + offset, "sample_seed": seed, "meta": meta_base})
+                                      **plan.sample_fields(completion.text), "sample_index": first + offset,
+                                      "sample_seed": seed if config.seeding == "sample" else None,
+                                      "meta": meta_base})
                         summary.tokens += completion.tokens
                         summary.written += 1
                     advance(len(outs), sum(c.tokens for c in outs))
