@@ -82,9 +82,11 @@ def _run(config: VerifyConfig, executor: ExecutorConfig, pipeline: list, output:
     summary = DistributedVerifySummary(output, rejects, workdir, executor.tasks)
     summary.skipped_ranks = executor.tasks - len(runner.get_incomplete_ranks())
     started = time.monotonic()
+    from ekt_curate.sandbox.errors import SandboxError
+
     try:
         runner.run()
-    except EktError:
+    except (EktError, SandboxError):  # the CLI's own one-line errors and exit codes (3: a layer is missing)
         raise
     except Exception as exc:  # a rank failed: datatrove logged its traceback in the rank's log
         raise EktError(f"a rank failed ({type(exc).__name__}: {exc}); logs in {workdir / 'logs' / 'logs'}; "

@@ -39,6 +39,7 @@ class VerifySamples(PipelineStep):
     type = "🔬 - VERIFY"
 
     def __init__(self, sandbox_workers: int | None = None, **settings: Any):
+        from ekt_curate.sandbox import load_policy
         from ekt_curate.stages.verify import _read_prelude  # the same reading and errors as verify
 
         super().__init__()
@@ -47,6 +48,7 @@ class VerifySamples(PipelineStep):
         # VerifyConfig checks the settings and holds their defaults (one place for them)
         self.config = VerifyConfig(input=Path("-"), workers=sandbox_workers, **settings)
         self.prelude_text = _read_prelude(self.config.prelude)  # a bad path fails before any task starts
+        load_policy(self.config.policy)  # likewise a bad policy: one line here, not a traceback in every rank
         # filled in when a task's stream ends; VerdictWriter puts them in the rank's .meta.json
         self.step_counts: dict[str, dict[str, Any]] = {}
         self.layers: dict[str, str] = {}

@@ -92,6 +92,7 @@ def test_resume_with_other_settings_is_refused(distributed: Path, samples_file: 
     (("--shard", "0/2"), "--shard and --executor do not combine"),
     (("--tasks", "0"), "--tasks 0: need at least 1"),
     (("--executor", "slurm"), "--executor slurm needs --partition"),
+    (("--policy", "no-such-policy"), "no-such-policy"),  # checked before any rank starts
 ])
 def test_bad_options_are_one_line(argv: tuple[str, ...], message: str, samples_file: Path, tmp_path: Path,
                                   capsys: pytest.CaptureFixture[str]) -> None:
