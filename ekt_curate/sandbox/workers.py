@@ -58,7 +58,10 @@ class Worker:
             proc = subprocess.Popen(
                 [sys.executable, "-I", "-c", _BOOT, _PACKAGE_PARENT],
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors,
-                env=_ZYGOTE_ENV, cwd="/", close_fds=True, pass_fds=(their_fd,))
+                env=_ZYGOTE_ENV, cwd="/", close_fds=True, pass_fds=(their_fd,),
+                # a session of its own: a terminal's Ctrl-C (or a signal to the caller's group)
+                # stops the caller, which then closes its zygotes in order
+                start_new_session=True)
         finally:
             theirs.close()
         data = json.dumps({**config, "worker": index, "socket_fd": their_fd}).encode()

@@ -32,7 +32,7 @@ def test_no_leaks_after_2000_runs():
         assert {pid: _open_fds(pid) for pid in box.zygote_pids} == baseline
         assert sandbox_processes(box) == []
         # every job's scratch dir was removed; only the per-worker areas remain
-        areas = sorted(os.listdir(scratch))
+        areas = sorted(name for name in os.listdir(scratch) if name != ".owner")  # .owner: the sweep's lock
         assert areas == sorted(f"w{i}-{pid}" for i, pid in enumerate(box.zygote_pids))
         # seen from inside each zygote's mount namespace, where its scratch tmpfs is mounted
         for index, pid in enumerate(box.zygote_pids):
@@ -246,3 +246,20 @@ def test_the_packaged_gold_answers_stay_unreadable_even_beneath_a_granted_root()
         assert box.run(f"answer = len(open({sibling!r}, 'rb').read()) >= 0").answer is True
         leak = box.run(f"answer = open({gold_file!r}).readline()")
         assert leak.status is Status.RUNTIME_ERROR and leak.exc_type == "PermissionError"
+
+
+def test_a_killed_runs_scratch_is_swept_and_a_live_ones_is_not():
+    from ekt_curate.sandbox import scratch
+
+    code = ("import sys, time\nsys.path.insert(0, sys.argv[1])\nfrom ekt_curate.sandbox import Sandbox\n"
+            "box = Sandbox('default', workers=1)\nbox.start()\nprint(box._scratch_root, flush=True)\ntime.sleep(60)\n")
+    doomed = subprocess.Popen([sys.executable, "-c", code, os.getcwd()], stdout=subprocess.PIPE, text=True)
+    dead_root = doomed.stdout.readline().strip()
+    doomed.kill()
+    doomed.wait()
+    doomed.stdout.close()
+    assert os.path.isdir(dead_root)
+    with Sandbox(fast_policy(), workers=1) as live:
+        assert not os.path.exists(dead_root)
+        assert scratch.sweep_abandoned(os.path.dirname(live._scratch_root)) == []
+        assert live.run("answer = 1").answer == 1
