@@ -39,3 +39,35 @@ def test_merge_errors_are_one_line(tmp_path):
     done = subprocess.run([sys.executable, "-m", "ekt_curate", "merge", str(tmp_path / "none.jsonl"), "-o",
                            str(tmp_path / "m.jsonl")], capture_output=True, text=True)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "no such file" in done.stderr
+
+
+def test_cli_defaults_are_the_stage_configs():
+    """One source of defaults: an option's default is its stage config's (which the pipeline YAML also reads)."""
+    import argparse
+    import dataclasses
+
+    from ekt_curate.cli import build_parser
+    from ekt_curate.stages.dedup import DedupConfig
+    from ekt_curate.stages.evaluate import EvalConfig
+    from ekt_curate.stages.publish import PublishConfig
+    from ekt_curate.stages.sample import SampleConfig
+    from ekt_curate.stages.train import TrainConfig
+    from ekt_curate.stages.verify import VerifyConfig
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    configs = {"sample": SampleConfig, "verify": VerifyConfig, "dedup": DedupConfig, "publish": PublishConfig,
+               "train": TrainConfig, "eval": EvalConfig}
+    renamed = {"policy": "verify_policy"}
+    compared = 0
+    for command, config in configs.items():
+        defaults = {f.name: f.default for f in dataclasses.fields(config) if f.default is not dataclasses.MISSING}
+        for action in commands[command]._actions:
+            name = renamed.get(action.dest, action.dest) if command == "sample" else action.dest
+            name = "ks" if command == "eval" and name == "k" else name
+            if name in defaults and action.default not in (None, False, [], argparse.SUPPRESS):
+                value = action.default
+                if name == "ks":
+                    value = tuple(int(k) for k in value.split(","))
+                assert value == defaults[name], (command, action.dest, value, defaults[name])
+                compared += 1
+    assert compared > 20

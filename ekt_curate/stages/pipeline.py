@@ -13,80 +13,123 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, Field, ValidationError
+from pydantic.dataclasses import dataclass
 
 from ekt_curate.distributed.executors import ExecutorConfig  # a dataclass: imports nothing of datatrove
 from ekt_curate.errors import EktError
+from ekt_curate.fields import FieldNames
+from ekt_curate.stages.dedup import DedupConfig
+from ekt_curate.stages.evaluate import EvalConfig
+from ekt_curate.stages.publish import PublishConfig
+from ekt_curate.stages.sample import SampleConfig
+from ekt_curate.stages.train import TrainConfig
+from ekt_curate.stages.verify import VerifyConfig
 from ekt_curate.yaml_files import load_mapping
 
 
-@dataclass(frozen=True)
+# Each section's keys are typed and ranged, and an unknown key is refused, by pydantic where the
+# file is read: `n: "four"`, `temperature: hot` or a misspelt key is one line naming the file,
+# the key and what it takes, not a traceback mid-run. Defaults that a stage also has are read
+# from the stage's config (one place for each), so the YAML and the CLI cannot drift apart.
+_SECTION = ConfigDict(extra="forbid")
+Count = Annotated[int, Field(ge=1)]
+Fraction = Annotated[float, Field(ge=0, lt=1)]
+
+
+def _default(config: type, name: str) -> Any:
+    return next(f.default for f in dataclasses.fields(config) if f.name == name)
+
+
+@dataclass(frozen=True, config=_SECTION)
 class TeacherSection:
-    backend: str = "annotations"   # annotations (offline stand-in) | transformers | vllm | openai
+    backend: Literal["annotations", "transformers", "vllm", "openai"] = "annotations"  # annotations: offline stand-in
     model: str | None = None
-    n: int = 4
-    prompt: str = "pal"
-    temperature: float = 0.6
-    top_p: float = 1.0
-    max_new_tokens: int = 256
-    base_url: str | None = None
-    seed: int = 0
+    n: Count = 4
+    prompt: str = _default(SampleConfig, "prompt")
+    temperature: Annotated[float, Field(ge=0, le=5)] = _default(SampleConfig, "temperature")
+    top_p: Annotated[float, Field(gt=0, le=1)] = _default(SampleConfig, "top_p")
+    max_new_tokens: Count = _default(SampleConfig, "max_new_tokens")
+    stop: list[str] | None = None  # default: the prompt format's
+    seed: int = _default(SampleConfig, "seed")
+    batch_size: Count | None = None  # transformers: sequences per generate call (default: fit GPU memory)
+    include_exemplars: bool = False
+    base_url: str | None = None    # openai
+    api_key_env: str = _default(SampleConfig, "api_key_env")
+    concurrency: Count = _default(SampleConfig, "concurrency")
+    max_retries: Annotated[int, Field(ge=0)] = _default(SampleConfig, "max_retries")
+    endpoint: Literal["completions", "chat"] | None = None  # openai: which route; transformers, vllm: chat template
+    seeding: Literal["sample", "none"] = "sample"           # sample: each sample its own seed | none
+    engine_args: dict[str, Any] = field(default_factory=dict)   # vllm: EngineArgs fields, e.g. max_model_len
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class VerifySection:
-    policy: str = "default"
-    workers: int | None = None
-    answer: str = "auto"
-    rel_tol: float = 1e-4           # the same options as `ekt-curate verify`; VerifyConfig validates them
-    gold_precision: str = "auto"    # auto | always | off
-    checker: str = "strict"         # strict | math-verify
+    policy: str = _default(VerifyConfig, "policy")
+    workers: Count | None = None
+    answer: str = _default(VerifyConfig, "answer")  # auto | solution | stdout | var:NAME
+    prelude: Path | None = None                      # relative to the pipeline file
+    rel_tol: Fraction = _default(VerifyConfig, "rel_tol")
+    gold_precision: Literal["auto", "always", "off"] = _default(VerifyConfig, "gold_precision")
+    checker: Literal["strict", "math-verify"] = _default(VerifyConfig, "checker")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class DedupSection:
-    threshold: float = 0.85
-    num_perm: int = 128
-    max_per_task: int | None = None
+    threshold: Annotated[float, Field(gt=0, le=1)] = _default(DedupConfig, "threshold")
+    num_perm: Annotated[int, Field(ge=16)] = _default(DedupConfig, "num_perm")
+    max_per_task: Count | None = None
+    keep_failed: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class StatsSection:
-    k: list[int] = field(default_factory=lambda: [1, 10, 100])
+    k: list[Count] = field(default_factory=lambda: [1, 10, 100])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class PublishSection:
-    name: str = "ekt-dataset"
-    validation_fraction: float = 0.0
-    push_to_hub: str | None = None
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")] = "ekt-dataset"
+    validation_fraction: Fraction = _default(PublishConfig, "validation_fraction")
+    push_to_hub: Annotated[str, Field(pattern=r"^[^/\s]+/[^/\s]+$")] | None = None  # ORG/NAME
     private: bool = False
+    prompt_template: Path | None = None   # the student's prompt with {question}; relative to the pipeline file
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class TrainSection:
     model: str = "tiny"             # "tiny": a small random model built locally (CPU demo); else a path or Hub id
     config: dict[str, Any] = field(default_factory=dict)   # SFTConfig fields
+    method: Literal["sft", "kd"] = _default(TrainConfig, "method")
+    teacher: str | None = None      # kd: the teacher, sharing the student's tokenizer
+    kd_beta: Annotated[float, Field(ge=0, le=1)] = _default(TrainConfig, "kd_beta")
+    kd_lm_weight: Annotated[float, Field(ge=0)] = _default(TrainConfig, "kd_lm_weight")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class EvalSection:
-    problems: str = "gsm8k:test"
-    limit: int | None = None
-    n: int = 100
-    k: list[int] = field(default_factory=lambda: [1, 10, 100])
-    temperature: float = 0.6
+    problems: str = _default(EvalConfig, "problems")
+    limit: Count | None = None
+    n: Count = _default(EvalConfig, "n")
+    k: list[Count] = field(default_factory=lambda: list(_default(EvalConfig, "ks")))
+    temperature: Annotated[float, Field(ge=0, le=5)] = _default(EvalConfig, "temperature")
     greedy: bool = False
-    max_new_tokens: int = 256
+    max_new_tokens: Count = _default(EvalConfig, "max_new_tokens")
+    backend: Literal["transformers", "vllm"] = _default(EvalConfig, "backend")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class Pipeline:
     workdir: Path
     problems: str = "gsm8k:train"
-    limit: int | None = None
+    limit: Count | None = None
+    id_field: str = "task_id"        # where the problems keep their id, question and gold (sample, verify, publish)
+    gold_field: str = "gold"
+    question_field: str = "question"
     teacher: TeacherSection = field(default_factory=TeacherSection)
     verify: VerifySection = field(default_factory=VerifySection)
     dedup: DedupSection = field(default_factory=DedupSection)
@@ -96,42 +139,68 @@ class Pipeline:
     eval: EvalSection | None = field(default_factory=EvalSection)
     executor: ExecutorConfig | None = None   # verify on datatrove (local, slurm, ray); None: this process
 
+    def fields(self) -> FieldNames:
+        return FieldNames(id=self.id_field, gold=self.gold_field, question=self.question_field)
+
 
 SECTIONS = {"teacher": TeacherSection, "verify": VerifySection, "dedup": DedupSection, "stats": StatsSection,
             "publish": PublishSection, "train": TrainSection, "eval": EvalSection, "executor": ExecutorConfig}
 STAGES = ("sample", "verify", "dedup", "stats", "publish", "train", "eval")
+PATHS = (("verify", "prelude"), ("publish", "prompt_template"))  # relative to the pipeline file
 
 
 def load_pipeline(path: Path, overrides: dict[str, Any] | None = None) -> Pipeline:
     raw = load_mapping(path, "pipeline")
-    raw.update(overrides or {})
-    known = {f.name for f in dataclasses.fields(Pipeline)}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise EktError(f"{path}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-    if "workdir" not in raw:
-        raise EktError(f"{path}: 'workdir' is required")
-    workdir = Path(str(raw["workdir"]))
-    values: dict[str, Any] = {"workdir": workdir if workdir.is_absolute() else (path.parent / workdir).resolve()}
-    for key in ("problems", "limit"):
-        if key in raw:
-            values[key] = raw[key]
-    for name, cls in SECTIONS.items():
-        if name not in raw:
-            continue
-        section = raw[name]
-        if section is None and name in ("train", "eval"):
-            values[name] = None  # leave the stage out
-            continue
-        if not isinstance(section, dict):
-            raise EktError(f"{path}: '{name}' must be a mapping")
-        fields = {f.name for f in dataclasses.fields(cls)}
-        bad = sorted(set(section) - fields)
-        if bad:
-            raise EktError(f"{path}: unknown key(s) {', '.join(f'{name}.{b}' for b in bad)} "
-                           f"(known: {', '.join(sorted(fields))})")
-        values[name] = cls(**section)
-    return Pipeline(**values)
+    for key, value in (overrides or {}).items():  # demo: a section's keys override the file's, not the section
+        raw[key] = {**raw[key], **value} if isinstance(value, dict) and isinstance(raw.get(key), dict) else value
+    if isinstance(raw.get("workdir"), str):
+        raw["workdir"] = _beside(path, raw["workdir"])
+    for section, key in PATHS:
+        if isinstance(raw.get(section), dict) and isinstance(raw[section].get(key), str):
+            raw[section] = {**raw[section], key: _beside(path, raw[section][key])}
+    executor = raw.pop("executor", None)
+    try:
+        pipeline = Pipeline(**raw)
+    except ValidationError as exc:
+        raise EktError(f"{path}: {_one_line(exc)}") from None
+    except TypeError as exc:  # not a mapping of keys to values at the top
+        raise EktError(f"{path}: {exc}") from None
+    if executor is not None:  # ExecutorConfig (ekt_curate/distributed) checks its own values
+        if not isinstance(executor, dict):
+            raise EktError(f"{path}: executor: expected a mapping of keys to values, got {executor!r}")
+        known = {f.name for f in dataclasses.fields(ExecutorConfig)}
+        if set(executor) - known:
+            raise EktError(f"{path}: unknown key(s) {', '.join(f'executor.{k}' for k in sorted(set(executor) - known))}"
+                           f" (known: {', '.join(sorted(known))})")
+        try:
+            pipeline = dataclasses.replace(pipeline, executor=ExecutorConfig(**executor))
+        except EktError as exc:
+            raise EktError(f"{path}: {exc}") from None
+    return pipeline
+
+
+def _beside(pipeline_file: Path, text: str) -> str:
+    """A relative path in a pipeline file is relative to that file, wherever it is run from."""
+    given = Path(text).expanduser()
+    return str(given if given.is_absolute() else (pipeline_file.parent / given).resolve())
+
+
+def _one_line(error: ValidationError) -> str:
+    """pydantic's first complaint as 'KEY: what it takes, got VALUE' (how many more follow, if any)."""
+    problems = error.errors()
+    first = problems[0]
+    key = ".".join(str(part) for part in first["loc"])
+    more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
+    if first["type"] in ("unexpected_keyword_argument", "extra_forbidden"):
+        section = SECTIONS.get(str(first["loc"][0])) if len(first["loc"]) > 1 else Pipeline
+        known = sorted(f.name for f in dataclasses.fields(section)) if section else []
+        return f"unknown key(s) {key} (known: {', '.join(known)}){more}"
+    if first["type"] in ("missing", "missing_argument"):
+        return f"'{key}' is required{more}"
+    message = first["msg"][0].lower() + first["msg"][1:]
+    if first["type"] == "dataclass_type":
+        message = "expected a mapping of keys to values"
+    return f"{key}: {message}, got {first['input']!r}{more}"
 
 
 def _fingerprint(*parts: Any) -> str:
@@ -186,7 +255,8 @@ def run_pipeline(pipeline: Pipeline, say: Any = print) -> dict[str, Any]:
         summary = run_verify(VerifyConfig(input=samples, problems=pipeline.problems, policy=pipeline.verify.policy,
                                           workers=pipeline.verify.workers, answer=pipeline.verify.answer,
                                           rel_tol=pipeline.verify.rel_tol, gold_precision=pipeline.verify.gold_precision,
-                                          checker=pipeline.verify.checker,
+                                          checker=pipeline.verify.checker, prelude=pipeline.verify.prelude,
+                                          fields=pipeline.fields(),
                                           resume=verified.exists() and state.data.get("verify") is None,
                                           overwrite=state.data.get("verify") is not None), warn=lambda m: None)
         say(f"      {summary.samples:,} samples, pass rate "
@@ -196,7 +266,7 @@ def run_pipeline(pipeline: Pipeline, say: Any = print) -> dict[str, Any]:
     if stage(3, "dedup", dedup_fp, [curated]):
         kept = run_dedup(DedupConfig(input=verified, threshold=pipeline.dedup.threshold,
                                      num_perm=pipeline.dedup.num_perm, max_per_task=pipeline.dedup.max_per_task,
-                                     overwrite=True))
+                                     keep_failed=pipeline.dedup.keep_failed, overwrite=True))
         say(f"      kept {kept.kept:,} of {kept.read:,}")
         state.mark("dedup", dedup_fp)
     stats_fp = _fingerprint(dedup_fp, dataclasses.asdict(pipeline.stats))
@@ -211,7 +281,8 @@ def run_pipeline(pipeline: Pipeline, say: Any = print) -> dict[str, Any]:
         run_publish(PublishConfig(input=curated, name=pipeline.publish.name, out=work,
                                   validation_fraction=pipeline.publish.validation_fraction,
                                   push_to_hub=pipeline.publish.push_to_hub, private=pipeline.publish.private,
-                                  overwrite=True))
+                                  problems=pipeline.problems, fields=pipeline.fields(), overwrite=True,
+                                  **_template(pipeline.publish.prompt_template)))
         say(f"      {dataset}")
         state.mark("publish", publish_fp)
     results["dataset"] = dataset
@@ -228,7 +299,9 @@ def run_pipeline(pipeline: Pipeline, say: Any = print) -> dict[str, Any]:
 
             base = str(build_tiny_model(work / "tiny-base-model"))
         summary = run_train(TrainConfig(dataset=dataset, model=base, output_dir=run_dir,
-                                        overrides=pipeline.train.config))
+                                        overrides=pipeline.train.config, method=pipeline.train.method,
+                                        teacher=pipeline.train.teacher, kd_beta=pipeline.train.kd_beta,
+                                        kd_lm_weight=pipeline.train.kd_lm_weight))
         say(f"      {summary.steps:,} steps, loss {summary.first_loss or 0:.3f} -> {summary.last_loss or 0:.3f}")
         state.mark("train", train_fp)
     results["student"] = run_dir
@@ -244,7 +317,7 @@ def run_pipeline(pipeline: Pipeline, say: Any = print) -> dict[str, Any]:
                                      ks=tuple(evaluation.k), temperature=evaluation.temperature,
                                      greedy=evaluation.greedy, max_new_tokens=evaluation.max_new_tokens,
                                      out=eval_folder, limit=evaluation.limit, policy=pipeline.verify.policy,
-                                     workers=pipeline.verify.workers, quiet=True))
+                                     workers=pipeline.verify.workers, backend=evaluation.backend, quiet=True))
         shown = ", ".join(f"pass@{k} {'n/a' if v is None else f'{100 * v:.1f}%'}" for k, v in result["pass_at_k"].items())
         say(f"      student on {evaluation.problems}: {shown}")
         state.mark("eval", eval_fp)
@@ -259,7 +332,7 @@ def _run_teacher(pipeline: Pipeline, output: Path, resume: bool) -> None:
         from ekt_curate.jsonl import LineWriter
         from ekt_curate.problems import iter_problems
 
-        problems = list(iter_problems(pipeline.problems))[: pipeline.limit]
+        problems = list(iter_problems(pipeline.problems, pipeline.fields()))[: pipeline.limit]
         output.unlink(missing_ok=True)  # deterministic and instant: always rewritten whole
         writer = LineWriter(output)
         for sample in annotation_samples(problems, teacher.n, seed=teacher.seed):
@@ -273,4 +346,18 @@ def _run_teacher(pipeline: Pipeline, output: Path, resume: bool) -> None:
     run_sample(SampleConfig(problems=pipeline.problems, model=teacher.model, output=output, n=teacher.n,
                             prompt=teacher.prompt, temperature=teacher.temperature, top_p=teacher.top_p,
                             max_new_tokens=teacher.max_new_tokens, backend=teacher.backend, seed=teacher.seed,
-                            limit=pipeline.limit, base_url=teacher.base_url, resume=resume, overwrite=not resume))
+                            limit=pipeline.limit, base_url=teacher.base_url, resume=resume, overwrite=not resume,
+                            fields=pipeline.fields(), stop=tuple(teacher.stop) if teacher.stop is not None else None,
+                            batch_size=teacher.batch_size, include_exemplars=teacher.include_exemplars,
+                            api_key_env=teacher.api_key_env, concurrency=teacher.concurrency,
+                            max_retries=teacher.max_retries,
+                            endpoint=teacher.endpoint, seeding=teacher.seeding, engine_args=dict(teacher.engine_args)))
+
+
+def _template(path: Path | None) -> dict[str, str]:
+    """publish's prompt_template: the file's text, read now (PublishConfig takes the template itself)."""
+    if path is None:
+        return {}
+    from ekt_curate.prompts import load_template
+
+    return {"prompt_template": load_template(path)}

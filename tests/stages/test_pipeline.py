@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -67,3 +70,88 @@ def test_unknown_keys_are_errors(tmp_path, capsys):
     path.write_text("workdir: w\nstages: []\n")
     assert main(["run", str(path)]) == 2
     assert "unknown key(s) stages" in capsys.readouterr().err
+
+
+# Typed configuration: every bad value is one line naming the file, the key and what it takes, exit 2,
+# before anything is written (the workdir is not even created).
+@pytest.mark.parametrize("section, expected", [
+    ('teacher: {n: "four"}', "teacher.n: input should be a valid integer"),
+    ("teacher: {temperature: hot}", "teacher.temperature: input should be a valid number"),
+    ("teacher: {top_p: 0}", "teacher.top_p: input should be greater than 0"),
+    ("teacher: {backend: gpt}", "teacher.backend: input should be 'annotations', 'transformers', 'vllm' or 'openai'"),
+    ("teacher: {endpoint: rest}", "teacher.endpoint: input should be 'completions' or 'chat'"),
+    ("teacher: {stop: 3}", "teacher.stop: input should be a valid list"),
+    ("teacher: 3", "teacher: expected a mapping of keys to values, got 3"),
+    ("verify: {rel_tol: 1}", "verify.rel_tol: input should be less than 1"),
+    ("verify: {checker: fuzzy}", "verify.checker: input should be 'strict' or 'math-verify'"),
+    ("verify: {workers: 0}", "verify.workers: input should be greater than or equal to 1"),
+    ("dedup: {threshold: 1.5}", "dedup.threshold: input should be less than or equal to 1"),
+    ("dedup: {num_perm: 8}", "dedup.num_perm: input should be greater than or equal to 16"),
+    ("stats: {k: [1, two]}", "stats.k.1: input should be a valid integer"),
+    ("publish: {validation_fraction: 1}", "publish.validation_fraction: input should be less than 1"),
+    ("publish: {name: ../up}", "publish.name: string should match pattern"),
+    ("publish: {push_to_hub: noslash}", "publish.push_to_hub: string should match pattern"),
+    ("train: {method: rl}", "train.method: input should be 'sft' or 'kd'"),
+    ("eval: {backend: openai}", "eval.backend: input should be 'transformers' or 'vllm'"),
+    ("limit: -1", "limit: input should be greater than or equal to 1"),
+    ("dedup: {treshold: 0.9}", "unknown key(s) dedup.treshold (known: keep_failed, max_per_task, num_perm, threshold)"),
+    ("stages: []", "unknown key(s) stages (known: dedup,"),
+    ("executor: {tasks: four}", "executor tasks must be an integer, got 'four'"),
+])
+def test_bad_values_are_one_line_naming_file_and_key(tmp_path: Path, section: str, expected: str) -> None:
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(f"workdir: work\n{section}\n")
+    done = subprocess.run([sys.executable, "-m", "ekt_curate", "run", str(path)], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"ekt-curate: error: {path}: ") and expected in done.stderr, done.stderr
+    assert not (tmp_path / "work").exists()
+
+
+def test_workdir_is_required(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("teacher: {n: 2}\n")
+    assert main(["run", str(path)]) == 2
+    assert f"{path}: 'workdir' is required" in capsys.readouterr().err
+
+
+def test_every_key_is_passed_to_its_stage(tmp_path: Path) -> None:
+    """Keys of the CLI options are accepted, typed, and paths are read relative to the pipeline file."""
+    (tmp_path / "conf").mkdir()
+    path = tmp_path / "conf" / "p.yaml"
+    path.write_text("workdir: ../work\nid_field: id\ngold_field: answer\nquestion_field: problem\n"
+                    "teacher: {backend: openai, model: m, stop: [\"\\nQ:\"], batch_size: 8, include_exemplars: true,\n"
+                    "  api_key_env: KEY, concurrency: '4', max_retries: 0, base_url: 'http://h/v1'}\n"
+                    "verify: {prelude: prelude.py, answer: 'var:x'}\ndedup: {keep_failed: true}\n"
+                    "publish: {prompt_template: t.txt, push_to_hub: org/name}\n"
+                    "train: {method: kd, teacher: big, kd_beta: 0.5, kd_lm_weight: 0}\neval: {backend: vllm}\n")
+    pipeline = load_pipeline(path)
+    assert pipeline.workdir == tmp_path / "work"
+    assert pipeline.fields().id == "id" and pipeline.fields().gold == "answer"
+    assert pipeline.teacher.stop == ["\nQ:"] and pipeline.teacher.concurrency == 4 and pipeline.teacher.max_retries == 0
+    assert pipeline.verify.prelude == tmp_path / "conf" / "prelude.py"
+    assert pipeline.publish.prompt_template == tmp_path / "conf" / "t.txt"
+    assert pipeline.dedup.keep_failed and pipeline.train.method == "kd" and pipeline.eval.backend == "vllm"
+
+
+def test_defaults_are_the_stages_own() -> None:
+    """One source of defaults: a section's default is its stage config's (and the CLI's, see test_cli)."""
+    from ekt_curate.stages.dedup import DedupConfig
+    from ekt_curate.stages.evaluate import EvalConfig
+    from ekt_curate.stages.sample import SampleConfig
+    from ekt_curate.stages.verify import VerifyConfig
+    from ekt_curate.stages.pipeline import DedupSection, EvalSection, TeacherSection, VerifySection
+
+    for section, config in ((TeacherSection, SampleConfig), (VerifySection, VerifyConfig),
+                            (DedupSection, DedupConfig), (EvalSection, EvalConfig)):
+        stage = {f.name: f.default for f in dataclasses.fields(config)}
+        for f in dataclasses.fields(section):
+            if dataclasses.MISSING not in (f.default, stage.get(f.name, dataclasses.MISSING)) and f.name not in ("n", "backend"):
+                assert f.default == stage[f.name], (section.__name__, f.name)
+
+
+def test_null_train_leaves_training_and_eval_out(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("workdir: w\ntrain: null\n")
+    assert load_pipeline(path).train is None
