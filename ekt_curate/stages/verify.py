@@ -170,7 +170,7 @@ def _verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int],
             for step in steps:
                 stream = step(stream)
             judge = JudgeAnswers(config.rel_tol, config.gold_precision, config.checker,
-                                 answer_chars=sandbox.policy.limits.answer_chars, warn=warn)
+                                 answer_chars=sandbox.policy.limits.answer_chars, warn=warn, policy=sandbox.policy)
             execute = ExecutePrograms(sandbox)
             steps += [execute, judge]
             stream = judge(execute(stream))

@@ -14,6 +14,7 @@ from ekt_curate.judgement import Answer, clean_text, compare, from_reported, par
 from ekt_curate.judgement.compare import DEFAULT_REL_TOL
 from ekt_curate.sandbox import Status
 from ekt_curate.steps.base import Item, StepStats
+from ekt_curate.steps.explain_failure import explain
 
 STDERR_LINES, STDERR_CHARS = 5, 400  # the excerpt a failed verdict carries
 DETAIL_CHARS = 300
@@ -88,9 +89,10 @@ def judge(result: Any, gold: Answer, gold_raw: object, checker: Checker,
 
 class JudgeAnswers:
     def __init__(self, rel_tol: float = DEFAULT_REL_TOL, gold_precision: str = "auto", checker: str = "strict",
-                 answer_chars: int | None = None, warn: Callable[[str], None] | None = None):
+                 answer_chars: int | None = None, warn: Callable[[str], None] | None = None, policy: Any = None):
         self.checker = make_checker(checker, rel_tol, gold_precision)
         self.answer_chars = answer_chars
+        self.policy = policy  # the sandbox's Policy: lets a failed import name the policy that allows it
         self.warn = warn
         self.stats = StepStats("judge")
         self.gold_not_numeric: set[str] = set()  # tasks whose gold is text while their answers are numbers
@@ -109,6 +111,12 @@ class JudgeAnswers:
             return
         verdict = judge(item.result, gold, item.gold, self.checker, self.answer_chars)
         verdict["line"] = item.line
+        if not verdict["passed"] and (why := explain(str(verdict["status"]), str(verdict["detail"]),
+                                                     item.result.stderr_tail or "", item.program or "", self.policy)):
+            # The cause last and whole (the detail is capped), after the sandbox's own words, so
+            # stats still groups failures by exception type or by the sandbox's detail.
+            room = DETAIL_CHARS - len(why) - 3  # ": " and a cut's "…"
+            verdict["detail"] = f"{clean_text(str(verdict['detail']), max(room, 20))}: {why}"
         item.verdict = verdict
         if verdict.get("gold_not_numeric") and item.task_id not in self.gold_not_numeric:
             self.gold_not_numeric.add(item.task_id)
