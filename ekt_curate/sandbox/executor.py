@@ -52,6 +52,7 @@ probe("affinity-set", lambda: os.sched_setaffinity(0, os.sched_getaffinity(0)))
 probe("signalled-self", lambda: os.kill(os.getpid(), 0))
 probe("chmod-allowed", lambda: os.chmod(".", 0o700))
 probe("proc-readable", lambda: os.close(os.open("/proc/self/status", os.O_RDONLY)))
+probe("listed-scratch-area", lambda: os.listdir(".."))
 probe("wrote-outside-scratch", lambda: os.rmdir(os.mkdir("../canary-probe") or "../canary-probe"))
 report.append(f"uid={os.getuid()}")
 answer = " ".join(report)
@@ -437,6 +438,8 @@ class Sandbox:
             if layers.landlock:
                 if "proc-readable" in report:
                     failures.append("landlock (zygote domain): the canary read /proc")
+                if "listed-scratch-area" in report:
+                    failures.append("landlock (program domain): the canary listed the zygote's scratch area")
                 if "wrote-outside-scratch" in report:
                     failures.append("landlock (program domain): the canary wrote outside its scratch dir")
             if os.geteuid() == 0 and layers.drop_privileges and not any(

@@ -12,6 +12,9 @@ _libc.syscall.restype = ctypes.c_long
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
 
 PR_SET_PDEATHSIG = 1
+PR_SET_KEEPCAPS = 8
+CAP_DAC_READ_SEARCH = 2
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
 PR_SET_DUMPABLE = 4
 PR_SET_SECCOMP = 22
 PR_SET_NO_NEW_PRIVS = 38
@@ -51,3 +54,20 @@ def mount_private_tmpfs(path: str, size_mib: int, files: int) -> None:
     options = f"size={size_mib}m,nr_inodes={files},mode=0711".encode()
     _check(_libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, options),
            f"mount tmpfs on {path}")
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def keep_only_capability(capability: int) -> None:
+    """After a uid change made with PR_SET_KEEPCAPS: permitted and effective become exactly
+    this one capability (below 32), inheritable none. Raises OSError naming the step."""
+    header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    data[0].effective = data[0].permitted = 1 << capability
+    _check(_libc.capset(ctypes.byref(header), data), "capset")

@@ -92,8 +92,15 @@ class Zygote:
         identity = self._identity()
         landlock = self._confine_landlock()
         seccomp = self._confine_seccomp(config)
+        keep_read_search = identity["uid"] is not None and landlock is not None and bool(_hidden_by_permissions(
+            landlock.read_roots))
+        if keep_read_search:
+            self.layers["privileges"] += (f"; they keep CAP_DAC_READ_SEARCH alone, since file permissions hide "
+                                          f"{_hidden_by_permissions(landlock.read_roots)[0]} from other users "
+                                          "(reads stay limited to Landlock's roots)")
         self.confinement = Confinement(limits=self.policy.limits, landlock=landlock, seccomp=seccomp,
-                                       devnull_fd=self.devnull, zygote_pid=os.getpid(), **identity)
+                                       devnull_fd=self.devnull, zygote_pid=os.getpid(),
+                                       keep_read_search=keep_read_search, **identity)
 
     # -- set-up -------------------------------------------------------------------------------
     def _preload(self, config_imports: list[str]) -> list[str]:
@@ -329,6 +336,23 @@ def _outermost(paths: list[str]) -> list[str]:
         if not any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in kept):
             kept.append(path)
     return kept
+
+
+def _hidden_by_permissions(roots: list[str]) -> list[str]:
+    """Directories on the way to a read root that a uid other than the owner cannot traverse."""
+    hidden = []
+    for root in roots:
+        path = os.path.dirname(root) if not os.path.isdir(root) else root
+        while True:
+            try:
+                if not os.stat(path).st_mode & stat.S_IXOTH:
+                    hidden.append(path)
+            except OSError:
+                pass
+            if path == os.path.dirname(path):
+                break
+            path = os.path.dirname(path)
+    return sorted(set(hidden))
 
 
 def remove_tree(top: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from decimal import Decimal
 from fractions import Fraction
 
@@ -118,3 +120,22 @@ def test_layers_are_reported(box: Sandbox):
     layers = box.layers
     assert "ABI" in layers["landlock"] and "BPF" in layers["seccomp"]
     assert "privileges" in layers
+
+
+def test_the_standard_library_and_numpy_import_under_the_default_policy(box: Sandbox):
+    # Modules the policy does not preload are read from disk by the sandbox uid, even where the
+    # interpreter lives under a directory other users cannot enter (pyenv under a 0700 /root);
+    # numpy starts with one BLAS thread, as the policy allows no more.
+    programs = ["import colorsys\nanswer = round(colorsys.rgb_to_hsv(1, 0, 0)[0])\n",
+                "import uuid, textwrap, decimal\nanswer = len(textwrap.wrap('a b c', 1))\n",
+                "import numpy as np\nanswer = int(np.arange(5).sum())\n"]
+    results = list(box.map(programs))
+    assert [(r.status, r.answer) for r in results] == [(Status.OK, 0), (Status.OK, 3), (Status.OK, 10)], results
+
+
+def test_children_hold_no_capability_but_read_search(box: Sandbox):
+    code = ("import ctypes\nlibc = ctypes.CDLL(None)\nhead = (ctypes.c_uint32 * 2)(0x20080522, 0)\n"
+            "data = (ctypes.c_uint32 * 6)()\nlibc.capget(head, data)\nanswer = data[0] | data[1] | data[3] | data[4]\n")
+    allowed = 0 if os.geteuid() != 0 else 1 << 2  # CAP_DAC_READ_SEARCH at most
+    result = box.run(code)
+    assert result.status is Status.OK and result.answer & ~allowed == 0, result
