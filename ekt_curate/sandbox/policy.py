@@ -39,7 +39,7 @@ class Limits:
     open_files: int = 64               # RLIMIT_NOFILE
     threads: int = 1                   # RLIMIT_NPROC for the sandbox uid (only enforced when running as root)
     program_bytes: int = 1 << 20       # larger programs are rejected before they reach the zygote
-    answer_chars: int = 1000           # a text answer is cut to this many characters
+    answer_chars: int = 1000           # a longer text answer or last printed line is no_answer, never cut
     scratch_mib: int = 64              # the scratch tmpfs of each worker (root only), all files together
     scratch_files: int = 1024          # ... and how many files and directories it may hold
 
