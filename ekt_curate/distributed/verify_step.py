@@ -40,14 +40,14 @@ class VerifySamples(PipelineStep):
 
     def __init__(self, sandbox_workers: int | None = None, **settings: Any):
         from ekt_curate.sandbox import load_policy
-        from ekt_curate.stages.verify import _read_prelude  # the same reading and errors as verify
+        from ekt_curate.stages.verify import read_prelude  # the same reading and errors as verify
 
         super().__init__()
         if "prelude" in settings and settings["prelude"] is not None:
             settings["prelude"] = Path(settings["prelude"])
         # VerifyConfig checks the settings and holds their defaults (one place for them)
         self.config = VerifyConfig(input=Path("-"), workers=sandbox_workers, **settings)
-        self.prelude_text = _read_prelude(self.config.prelude)  # a bad path fails before any task starts
+        self.prelude_text = read_prelude(self.config.prelude)  # a bad path fails before any task starts
         load_policy(self.config.policy)  # likewise a bad policy: one line here, not a traceback in every rank
         # filled in when a task's stream ends; VerdictWriter puts them in the rank's .meta.json
         self.step_counts: dict[str, dict[str, Any]] = {}
@@ -63,31 +63,24 @@ class VerifySamples(PipelineStep):
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         from ekt_curate.problems import load_gold
         from ekt_curate.sandbox import Sandbox
-        from ekt_curate.steps.attach_gold import AttachGold
-        from ekt_curate.steps.execute import ExecutePrograms
-        from ekt_curate.steps.judge import JudgeAnswers
-        from ekt_curate.steps.parse_samples import ParseSamples
+        from ekt_curate.stages.verify import build_steps
 
         if data is None:
             return
         config = self.config
         gold = load_gold(config.problems, config.fields) if config.problems else None
         documents: dict[int, Document] = {}  # id(item) -> its document, until the item comes out
-        # the steps as stages/verify.py builds them
-        steps: list = [ParseSamples(config.fields), AttachGold(gold, config.problems, config.fields)]
+        steps: list = []
         judge = None
         try:
             with Sandbox(config.policy, workers=config.workers, prelude=self.prelude_text,
                          answer=config.answer) as sandbox:
                 self.layers = dict(sandbox.layers)
+                steps = build_steps(config, sandbox, gold)  # verify's own steps, in its order
+                judge = steps[-1]
                 stream: Iterator[Item] = self._items(data, documents)
                 for step in steps:
                     stream = step(stream)
-                judge = JudgeAnswers(config.rel_tol, config.gold_precision, config.checker,
-                                     answer_chars=sandbox.policy.limits.answer_chars)
-                execute = ExecutePrograms(sandbox)
-                steps += [execute, judge]
-                stream = judge(execute(stream))
                 while True:
                     with self.track_time():  # time to each verdict: parse, sandbox, judge
                         item = next(stream, None)

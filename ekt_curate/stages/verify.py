@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ekt_curate.judgement.compare import DEFAULT_REL_TOL, GOLD_PRECISION_MODES
 from ekt_curate.errors import EktError, InputError, OutputError
@@ -149,14 +150,14 @@ def _verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int],
         raise EktError(f"{output}: the output would overwrite the input")
     summary = VerifySummary(output, rejects_path)
     start_after = _prepare_outputs(config, output, rejects_path, summary)
-    prelude = _read_prelude(config.prelude)
+    prelude = read_prelude(config.prelude)
     gold = load_gold(config.problems, config.fields) if config.problems else None
     total = count_positions(parsed) if parsed else 0
     shard_total = total if not config.shard else len(range(config.shard[0], total, config.shard[1]))
     shard_done = start_after if not config.shard else len(range(config.shard[0], start_after, config.shard[1]))
     advance = progress(shard_total, shard_done) if progress else (lambda n: None)
 
-    steps: list = [ParseSamples(config.fields), AttachGold(gold, config.problems, config.fields)]
+    steps: list = []
     judge: JudgeAnswers | None = None
     writer, reject_writer = LineWriter(output), LineWriter(rejects_path)
     started = time.monotonic()
@@ -164,16 +165,13 @@ def _verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int],
     try:
         with Sandbox(config.policy, workers=config.workers, prelude=prelude, answer=config.answer) as sandbox:
             summary.layers = sandbox.layers
+            steps = build_steps(config, sandbox, gold, warn)
+            judge = steps[-1]
             lines = follow_lines(source, follow, start_after) if follow else iter_raw(parsed, start_after)
             stream = (Item(line, raw) for line, raw in lines
                       if not config.shard or (line - 1) % config.shard[1] == config.shard[0])
             for step in steps:
                 stream = step(stream)
-            judge = JudgeAnswers(config.rel_tol, config.gold_precision, config.checker,
-                                 answer_chars=sandbox.policy.limits.answer_chars, warn=warn, policy=sandbox.policy)
-            execute = ExecutePrograms(sandbox)
-            steps += [execute, judge]
-            stream = judge(execute(stream))
             for item in stream:
                 if item.reject:
                     _write_reject(item, reject_writer, summary, config.input, warn)
@@ -277,7 +275,22 @@ def _write_reject(item: Item, writer: LineWriter, summary: VerifySummary, source
         warn(f"{source}:{item.line}: {item.reject}")
 
 
-def _read_prelude(path: Path | None) -> str | None:
+def build_steps(config: VerifyConfig, sandbox: Any, gold: dict[str, str] | None,
+                warn: Callable[[str], None] | None = None) -> list:
+    """The verify steps in their order, for every runner of verify (this stage and
+    ekt_curate.distributed's VerifySamples), so the two cannot drift apart:
+
+        parse -> attach gold -> execute in ``sandbox`` -> judge (last: closed by the caller)
+
+    Built once the sandbox has started: the judge's answer limit is the sandbox policy's."""
+    return [ParseSamples(config.fields), AttachGold(gold, config.problems, config.fields),
+            ExecutePrograms(sandbox),
+            JudgeAnswers(config.rel_tol, config.gold_precision, config.checker,
+                         answer_chars=sandbox.policy.limits.answer_chars, warn=warn)]
+
+
+def read_prelude(path: Path | None) -> str | None:
+    """The prelude's text; a missing or unreadable file is one line (InputError)."""
     if path is None:
         return None
     try:
