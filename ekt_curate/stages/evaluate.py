@@ -52,6 +52,10 @@ def run_eval(config: EvalConfig) -> dict[str, Any]:
     n, ks, temperature = (1, (1,), 0.0) if config.greedy else (config.n, config.ks, config.temperature)
     if any(k > n for k in ks):
         raise EktError(f"pass@{max(ks)} needs at least {max(ks)} samples per problem; -n is {n}")
+    if config.backend == "transformers":
+        from ekt_curate.model_loading import require_model
+
+        require_model(config.model, "student model")  # one line, exit 4, before the eval folder is made
     folder = eval_dir(config)
     folder.mkdir(parents=True, exist_ok=True)
     template = Path(config.model) / "prompt_template.txt"

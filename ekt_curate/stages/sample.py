@@ -80,8 +80,10 @@ class SampleSummary:
 
 def make_backend(config: SampleConfig) -> Backend:
     if config.backend == "transformers":
+        from ekt_curate.model_loading import require_model
         from ekt_curate.sampling.transformers_backend import TransformersBackend
 
+        require_model(config.model)  # an offline Hub id, a typo, a missing folder: one line, exit 4
         return TransformersBackend(config.model, batch_size=config.batch_size)
     if config.backend == "vllm":
         from ekt_curate.sampling.vllm_backend import VLLMBackend

@@ -63,6 +63,11 @@ def run_train(config: TrainConfig) -> TrainSummary:
     if config.method == "kd" and not config.teacher:
         raise EktError("--method kd needs --teacher (a model sharing the student's tokenizer)")
     values = resolve(load_train_config(config.config, config.overrides))
+    from ekt_curate.model_loading import loading, require_model
+
+    require_model(config.model, "student model")  # before any weights: an offline id or a typo is one line
+    if config.method == "kd":
+        require_model(str(config.teacher), "teacher model")
     dataset = _load_dataset(config.dataset)
 
     import datasets
@@ -70,7 +75,8 @@ def run_train(config: TrainConfig) -> TrainSummary:
     from trl import SFTConfig, SFTTrainer
 
     datasets.disable_progress_bars()  # the tokenization passes are quick; the trainer's bar is the one to watch
-    tokenizer = AutoTokenizer.from_pretrained(config.model)
+    with loading(config.model, "tokenizer of"):
+        tokenizer = AutoTokenizer.from_pretrained(config.model)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     columns = ["prompt", "completion"]
