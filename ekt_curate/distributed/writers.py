@@ -50,7 +50,6 @@ class VerdictWriter(PipelineStep):
         rejects = rejects_of(output)
         for path in (output, rejects, meta_path(output)):
             path.unlink(missing_ok=True)
-        output.touch()  # a rank of nothing but rejects still has an output, so merge finds every rank
         writer, reject_writer = LineWriter(output), LineWriter(rejects)
         statuses: Counter[str] = Counter()
         reasons: Counter[str] = Counter()

@@ -4,7 +4,8 @@ Each shard's ``.meta.json`` says which shard it is (``shard: [I, N]``) and how i
 verified, so a missing, repeated or foreign shard is caught before anything is written
 (``--allow-partial`` turns a missing shard into a warning; different settings stay an error).
 The merged file gets a sidecar of its own: the shards' summed counts and their sidecars, so a
-dataset published from it keeps its provenance.
+dataset published from it keeps its provenance. A shard whose lines were all rejected has no
+output (verify writes none) but a sidecar saying so: it is an empty shard, and its rejects count.
 """
 
 from __future__ import annotations
@@ -98,14 +99,26 @@ def check_shards(shards: list[Path], metas: list[dict[str, Any] | None], allow_p
         warn(f"warning: {problem}; the merged file is partial")
 
 
+def empty_shard(shard: Path, meta: dict[str, Any] | None) -> bool:
+    """True for a shard verify wrote no output lines for: every line of it was rejected. Its sidecar
+    says so (``samples: 0``); without one a missing or empty file stays an error."""
+    if shard.is_file() and shard.stat().st_size:
+        return False
+    return bool(meta and meta.get("stage") == "verify" and meta.get("shard") and meta.get("samples") == 0)
+
+
 def run_merge(shards: list[Path], output: Path, overwrite: bool = False, allow_partial: bool = False,
-              warn: Callable[[str], None] = lambda message: print(message, file=sys.stderr)) -> tuple[int, int]:
-    for shard in shards:
-        open_input(shard)
+              warn: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
+              extra: dict[str, Any] | None = None) -> tuple[int, int]:
+    """Merge ``shards`` into ``output`` (and their rejects); returns (samples, rejected lines).
+    ``extra``: more keys for the merged sidecar (the distributed run's description)."""
+    metas = [read_meta(shard) for shard in shards]
+    for shard, meta in zip(shards, metas):
+        if not empty_shard(shard, meta):
+            open_input(shard)
     rejects_out = output.with_name(output.name.removesuffix(".jsonl") + ".rejects.jsonl")
     if any(output.resolve() == shard.resolve() for shard in shards):
         raise EktError(f"{output}: the output would overwrite a shard")
-    metas = [read_meta(shard) for shard in shards]
     check_shards(shards, metas, allow_partial, warn)
     for path in (output, rejects_out):
         if path.exists():
@@ -122,7 +135,8 @@ def run_merge(shards: list[Path], output: Path, overwrite: bool = False, allow_p
         if record["verdict"].get("passed"):
             passed.add(str(record.get("task_id")))
 
-    samples = merge_files(shards, output, "verdict", seen)
+    samples = merge_files([shard for shard in shards if shard.is_file()], output, "verdict", seen)
+    output.touch()  # every shard empty: the merged file is still there, empty
     shard_rejects = [p for p in (s.with_name(s.name.removesuffix(".jsonl") + ".rejects.jsonl") for s in shards)
                      if p.exists()]
     rejects = merge_files(shard_rejects, rejects_out, "line") if shard_rejects else 0
@@ -133,6 +147,6 @@ def run_merge(shards: list[Path], output: Path, overwrite: bool = False, allow_p
         "statuses": dict(sorted(statuses.items())), "tasks": len(tasks), "tasks_passed": len(passed),
         "shard_files": [str(shard) for shard in shards], "shards": metas,
         # the shards share one input, so one upstream (the sample stage's sidecar) for all
-        "upstream": known[0].get("upstream") if known else None,
+        "upstream": known[0].get("upstream") if known else None, **(extra or {}),
     })
     return samples, rejects

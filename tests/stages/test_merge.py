@@ -78,3 +78,51 @@ def test_foreign_or_repeated_shards_are_refused(tmp_path, capsys, case, message)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
     assert not out.exists()
+
+
+def test_a_shard_of_nothing_but_rejects_is_an_empty_shard(tmp_path, fast_policy_file, capsys):
+    """verify --shard 1/2 of a file whose even lines are all broken writes no output, only rejects
+    and a sidecar (samples 0); merge takes it, keeps its rejects and equals an unsharded verify."""
+    from tests.stages.conftest import strip_timing, write_jsonl
+
+    good = [{"task_id": f"t{i}", "completion": f"answer = {i}", "gold": str(i)} for i in range(3)]
+    source = write_jsonl(tmp_path / "s.jsonl", [good[0], "{broken", good[1], {"task_id": "x"}, good[2], "[1]"])
+    policy = ["--policy", str(fast_policy_file), "--workers", "1", "-q"]
+    shards = [tmp_path / f"s.shard-{i}.jsonl" for i in range(2)]
+    for index, shard in enumerate(shards):
+        main(["verify", str(source), "-o", str(shard), "--shard", f"{index}/2", *policy])
+    assert not shards[1].exists() and read_meta(shards[1])["samples"] == 0
+    plain = tmp_path / "plain.jsonl"
+    main(["verify", str(source), "-o", str(plain), *policy])
+    capsys.readouterr()
+    out = tmp_path / "merged.jsonl"
+    assert main(["merge", *map(str, shards), "-o", str(out)]) == 0
+    assert "3 samples" in capsys.readouterr().out
+    assert list(map(strip_timing, out.read_text().splitlines())) == list(map(strip_timing, plain.read_text().splitlines()))
+    rejects = tmp_path / "merged.rejects.jsonl"
+    assert rejects.read_bytes() == (tmp_path / "plain.rejects.jsonl").read_bytes()
+    assert [json.loads(line)["line"] for line in rejects.read_text().splitlines()] == [2, 4, 6]
+    meta = read_meta(out)
+    assert (meta["samples"], meta["rejected"], meta["lines"]) == (3, 3, 6)
+
+
+def test_every_shard_empty_merges_to_an_empty_file(tmp_path):
+    shards = make_shards(tmp_path, count=2, lines=4)
+    for shard in shards:
+        shard.write_text("")
+        meta = read_meta(shard)
+        write_meta(shard, "verify", {**{k: meta[k] for k in ("policy", "answer", "rel_tol", "problems", "prelude",
+                                                          "shard")}, "samples": 0})
+    shards[0].unlink()  # missing or empty: both are what verify leaves when it wrote no verdict
+    out = tmp_path / "merged.jsonl"
+    assert main(["merge", *map(str, shards), "-o", str(out)]) == 0
+    assert out.exists() and out.read_text() == "" and read_meta(out)["samples"] == 0
+
+
+def test_a_missing_shard_file_without_a_sidecar_is_still_one_line(tmp_path, capsys):
+    shards = make_shards(tmp_path)
+    shards[1].unlink()
+    Path(f"{shards[1]}.meta.json").unlink()
+    assert main(["merge", *map(str, shards), "-o", str(tmp_path / "m.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no such file" in err
