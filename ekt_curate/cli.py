@@ -18,9 +18,18 @@ from ekt_curate.errors import Terminated  # tiny: no imports of its own
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SANDBOX, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 3, 130, 143
 
-EPILOG = """exit codes: 0 done; 1 done, but --strict and some input lines were rejected;
-2 bad input or configuration; 3 the sandbox cannot run here (a layer is missing); 5 an output cannot be
-written (disk full; what was written is whole); 130 interrupted; 143 stopped by SIGTERM."""
+EXIT_CODES = {0: "done", 1: "done, but --strict and some input lines were rejected", 2: "bad input or configuration",
+              3: "the sandbox cannot run here (a layer is missing)",
+              5: "an output cannot be written (disk full; what was written is whole)", 130: "interrupted",
+              143: "stopped by SIGTERM"}
+HUB_SOURCE = "a Hub dataset (hf:) cannot be reached or loaded"
+MODEL = "the model cannot be loaded (offline Hub id, typo, missing folder)"
+
+
+def epilog(*codes: int, hub: str = "") -> str:
+    """The exit codes this command can return (4's meaning is the command's own), for its --help."""
+    texts = {**EXIT_CODES, 4: hub}
+    return "exit codes: " + "; ".join(f"{code} {texts[code]}" for code in sorted({0, 2, *codes, 130, 143})) + "."
 
 
 SOURCES_HELP = ("a JSON Lines, parquet or CSV file, a dataset folder (FOLDER[:SPLIT]) or a Hub dataset "
@@ -49,7 +58,7 @@ def _verify_parser(sub: argparse._SubParsersAction) -> None:
         description="Run each sample's program in the hardened sandbox and compare its answer with the gold "
                     "answer. Input: JSON Lines with task_id, completion (or code) and gold; other fields are "
                     "carried through. Output: each record plus a 'verdict', in input order.",
-        epilog=EPILOG)
+        epilog=epilog(1, 3, 4, 5, hub=HUB_SOURCE))
     p.add_argument("input", type=Path, help="samples.jsonl, or " + SOURCES_HELP)
     p.add_argument("-o", "--output", type=Path,
                    help="where to write (default: INPUT_STEM.verified.jsonl next to the input); rejected "
@@ -95,7 +104,7 @@ def _merge_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("merge", help="join 'verify --shard' outputs back into one file, in input order",
                        description="Join the outputs of 'ekt-curate verify --shard I/N' (and their rejects "
                                    "files) into one file in input order, identical to an unsharded run.",
-                       epilog=EPILOG)
+                       epilog=epilog(5))
     p.add_argument("shards", type=Path, nargs="+", help="the shard outputs")
     p.add_argument("-o", "--output", type=Path, required=True, help="the merged file")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
@@ -111,7 +120,7 @@ def _dedup_parser(sub: argparse._SubParsersAction) -> None:
                                    "local names ignored) and near (MinHash + LSH over 5-grams of the canonical "
                                    "tokens, numbers and operators included). Dropped records go to "
                                    "OUTPUT_STEM.dropped.jsonl with the reason.",
-                       epilog=EPILOG)
+                       epilog=epilog(4, 5, hub=HUB_SOURCE))
     p.add_argument("input", type=Path, help="a verified file (output of 'ekt-curate verify')")
     p.add_argument("-o", "--output", type=Path, help="default: INPUT_STEM.curated.jsonl next to the input")
     p.add_argument("--threshold", type=float, default=0.85, help="near-duplicate Jaccard threshold (default: 0.85)")
@@ -131,7 +140,7 @@ def _stats_parser(sub: argparse._SubParsersAction) -> None:
                        description="Statistics of a verified (or curated) file: unbiased pass@k (Chen et al. "
                                    "2021), coverage, per-sample accuracy, status and failure counts, per-task "
                                    "pass-rate, program length and runtime distributions.",
-                       epilog=EPILOG)
+                       epilog=epilog(4, hub=HUB_SOURCE))
     p.add_argument("input", type=Path, help="a verified file")
     p.add_argument("--k", default="1,10,100", help="comma-separated k for pass@k (default: 1,10,100)")
     p.add_argument("--compare", type=Path, metavar="OTHER", help="a second verified file, shown side by side")
@@ -149,7 +158,8 @@ def _publish_parser(sub: argparse._SubParsersAction) -> None:
                                    "a README.md dataset card with provenance. datasets.load_dataset('OUT/NAME') "
                                    "reads it back. The token for --push-to-hub comes from HF_TOKEN or a cached "
                                    "login and is never printed or written.",
-                       epilog=EPILOG.replace("; 5 ", "; 4 the Hub could not be reached or refused (the local copy stays); 5 "))
+                       epilog=epilog(4, hub="the Hub could not be reached or refused (the local copy stays), "
+                                            "or " + HUB_SOURCE))
     p.add_argument("input", type=Path, help="a curated file (output of 'ekt-curate dedup')")
     p.add_argument("--name", required=True, help="dataset folder name")
     p.add_argument("--out", type=Path, default=Path("datasets_out"), help="parent folder (default: datasets_out)")
@@ -173,7 +183,7 @@ def _sample_parser(sub: argparse._SubParsersAction) -> None:
                                    "vllm (offline engine, if installed), openai (any OpenAI-compatible "
                                    "completions endpoint: a vLLM/SGLang/TGI cluster). The prompt's exemplar "
                                    "problems are left out of sampling unless --include-exemplars.",
-                       epilog=EPILOG.replace("; 5 ", "; 4 the endpoint failed after its retries; 5 "))
+                       epilog=epilog(3, 4, 5, hub=MODEL + ", or the endpoint failed after its retries"))
     p.add_argument("--problems", default="gsm8k:train", help="gsm8k:train (default), gsm8k:test or " + SOURCES_HELP)
     p.add_argument("--model", required=True, help="model path or Hub id (for openai: the served model name)")
     p.add_argument("-n", type=int, default=100, help="samples per problem (default: 100)")
@@ -227,7 +237,7 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
                                    "a dataset written by 'ekt-curate publish', loss on completion tokens only. "
                                    "The config is a YAML of SFTConfig fields; defaults are documented in the "
                                    "README. On several GPUs: accelerate launch -m ekt_curate train ...",
-                       epilog=EPILOG)
+                       epilog=epilog(4, hub=MODEL))
     p.add_argument("--dataset", type=Path, required=True, help="a folder written by 'ekt-curate publish'")
     p.add_argument("--model", required=True, help="the base student (path or Hub id)")
     p.add_argument("--output-dir", type=Path, required=True, help="the run directory (model, tokenizer, config)")
@@ -250,7 +260,7 @@ def _eval_parser(sub: argparse._SubParsersAction) -> None:
                                    "it samples n programs per problem with the prompt it was trained on, each is "
                                    "verified in the sandbox, and stats reports pass@k and coverage. Writes "
                                    "samples, verdicts, stats.json and report.html to the eval folder.",
-                       epilog=EPILOG)
+                       epilog=epilog(3, 4, 5, hub=MODEL))
     p.add_argument("--model", required=True, help="run directory or model")
     p.add_argument("--problems", default="gsm8k:test", help="default: gsm8k:test")
     p.add_argument("-n", type=int, default=100, help="samples per problem (default: 100)")
@@ -277,7 +287,7 @@ def _expert_iteration_parser(sub: argparse._SubParsersAction) -> None:
                                    "does not solve yet, they are verified and deduplicated, passing ones join the "
                                    "pool, and a fresh student is trained from the base model. Completed rounds "
                                    "are skipped when the command runs again.",
-                       epilog=EPILOG)
+                       epilog=epilog(3, 4, 5, hub=MODEL))
     p.add_argument("--seed", type=Path, required=True, help="curated JSONL (output of 'ekt-curate dedup')")
     p.add_argument("--model", required=True, help="the base student every round starts from")
     p.add_argument("--workdir", type=Path, required=True, help="where the rounds are written")
@@ -300,7 +310,7 @@ def _run_parser(sub: argparse._SubParsersAction) -> None:
                                    "whose settings and inputs have not changed since it completed is skipped; "
                                    "sample, verify and train resume where they stopped. See "
                                    "ekt_curate/pipelines/demo.yaml for every key.",
-                       epilog=EPILOG)
+                       epilog=epilog(3, 4, 5, hub="a model, an endpoint, a Hub dataset or a push to the Hub failed"))
     p.add_argument("pipeline", type=Path, help="pipeline.yaml")
     p.set_defaults(handler=commands.run_pipeline)
 
@@ -313,7 +323,7 @@ def _demo_parser(sub: argparse._SubParsersAction) -> None:
                                    "samples for GSM8K train problems (programs built from the dataset's calculator "
                                    "annotations, with realistic failures), verify, dedup, stats, publish, train a "
                                    "tiny locally built student and evaluate it. A couple of minutes on a laptop.",
-                       epilog=EPILOG)
+                       epilog=epilog(3, 5))
     p.add_argument("--problems", type=int, default=60, metavar="N", help="GSM8K train problems (default: 60)")
     p.add_argument("-n", "--samples", type=int, default=4, metavar="K", help="samples per problem (default: 4)")
     p.add_argument("--out", type=Path, default=Path("datasets_out/demo"), help="working directory")
@@ -332,6 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
     for add in (_sample_parser, _verify_parser, _merge_parser, _dedup_parser, _stats_parser, _publish_parser,
                 _train_parser, _eval_parser, _expert_iteration_parser, _run_parser, _demo_parser):
         add(sub)
+    for command in sub.choices.values():  # so a mistyped flag is answered with its command's usage (main)
+        command.set_defaults(command_parser=command)
     return parser
 
 
@@ -340,7 +352,9 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args, unknown = build_parser().parse_known_args(argv)
+    if unknown:  # argparse would print the top-level usage; the command's own says which flags it has
+        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     # SIGTERM (kill, Slurm, Kubernetes) stops a run the way Ctrl-C does: outputs whole, sidecar
     # written, the sandbox's processes and scratch removed. Only the main thread may set it.
     in_main = threading.current_thread() is threading.main_thread()

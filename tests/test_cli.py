@@ -71,3 +71,31 @@ def test_cli_defaults_are_the_stage_configs():
                 assert value == defaults[name], (command, action.dest, value, defaults[name])
                 compared += 1
     assert compared > 20
+
+
+COMMANDS = ("sample", "verify", "merge", "dedup", "stats", "publish", "train", "eval", "expert-iteration", "run", "demo")
+
+
+def test_a_mistyped_flag_prints_that_commands_usage():
+    for command in COMMANDS:
+        done = subprocess.run([sys.executable, "-m", "ekt_curate", command, "--no-such-flag"], capture_output=True,
+                              text=True)
+        assert done.returncode == 2 and done.stdout == ""
+        assert done.stderr.startswith(f"usage: ekt-curate {command} "), done.stderr
+        assert f"ekt-curate {command}: error: " in done.stderr and "Traceback" not in done.stderr
+
+
+def test_help_lists_only_the_exit_codes_that_apply():
+    def codes(command: str) -> set[int]:
+        import re
+
+        text = subprocess.run([sys.executable, "-m", "ekt_curate", command, "--help"], capture_output=True, text=True,
+                              check=True, env={**__import__("os").environ, "COLUMNS": "1000"}).stdout
+        listed = " ".join(text.split("exit codes:")[1].split())
+        return {int(code) for code in re.findall(r"(?:^|; )(\d+) ", listed)}
+
+    expected = {"verify": {1, 3, 4, 5}, "merge": {5}, "dedup": {4, 5}, "stats": {4}, "publish": {4},
+                "sample": {3, 4, 5}, "train": {4}, "eval": {3, 4, 5}, "expert-iteration": {3, 4, 5},
+                "run": {3, 4, 5}, "demo": {3, 5}}
+    for command, own in expected.items():
+        assert codes(command) == {0, 2, 130, 143} | own, command
