@@ -1,7 +1,8 @@
 """Fidelity: do our verdicts agree with the authors' own execution on other groups' program corpora?
 
     # 1. convert a fetched snapshot of a public repository into small fixtures (committed):
-    python benchmarks/bench_fidelity.py convert --pot /path/to/wenhuchen+Program-of-Thoughts/repo
+    python benchmarks/bench_fidelity.py convert --pot /path/to/wenhuchen+Program-of-Thoughts/repo \
+        --faithful-cot /path/to/veronica320+Faithful-COT/repo --pal /path/to/reasoning-machines+pal/repo
     # 2. verify every fixture and compare per-sample verdicts with the authors':
     python benchmarks/bench_fidelity.py run [--policy scientific]
 
@@ -11,6 +12,11 @@ Sources (each fixture line keeps its source's index, the authors' executed value
   generated, their executed value and the gold. The authors' verdict is recomputed here with their
   own rule (tool.py ``finqa_equal`` as outputs/compute_score.py calls it: both sides rounded to the
   fewer decimals of the two, strings compared exactly, ``None`` a miss).
+- Faithful-COT (Lyu et al. 2023), commit 3017843 (MIT): benchmarks/fidelity_faithful_cot.py.
+- gsm-hard with PAL's programs (Gao et al. 2022), reasoning-machines/pal commit f81ca2a (Apache-2.0):
+  benchmarks/fidelity_gsm_hard.py.
+Each source module has ``CORPORA``/``CORPUS``, ``convert``, ``settings`` (the verify options that run
+its programs as its authors did) and ``classify``.
 
 Disagreements are sorted into classes by the ``classify`` rules below; the README's verify section
 has the table and says who is right in each class.
@@ -25,6 +31,10 @@ import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the source modules beside this file
+import fidelity_faithful_cot  # noqa: E402
+import fidelity_gsm_hard  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fidelity"
 POT_COMMIT = "850399c"
@@ -100,7 +110,19 @@ def classify(record: dict) -> str:
     return "they fail, ours pass: other"
 
 
-def run(policy: str, corpora: list[str]) -> None:
+def source_of(corpus: str):
+    """The module that converted a corpus (None: Program-of-Thoughts, in this file)."""
+    if corpus in fidelity_faithful_cot.CORPORA:
+        return fidelity_faithful_cot
+    if corpus == fidelity_gsm_hard.CORPUS:
+        return fidelity_gsm_hard
+    return None
+
+
+ALL_CORPORA = [*POT_CORPORA, *fidelity_faithful_cot.CORPORA, fidelity_gsm_hard.CORPUS]
+
+
+def run(policy: str, corpora: list[str], keep: Path | None = None) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from ekt_curate.stages.verify import VerifyConfig, run_verify
 
@@ -108,11 +130,15 @@ def run(policy: str, corpora: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for corpus in corpora:
             source = FIXTURES / f"{corpus}.jsonl"
-            out = Path(tmp) / f"{corpus}.verified.jsonl"
-            run_verify(VerifyConfig(input=source, output=out, policy=policy), warn=lambda message: None)
+            out = (keep or Path(tmp)) / f"{corpus}.verified.jsonl"
+            out.unlink(missing_ok=True)
+            source_module = source_of(corpus)
+            options = source_module.settings(corpus) if source_module else {}
+            run_verify(VerifyConfig(input=source, output=out, policy=policy, **options), warn=lambda message: None)
+            classify_one = source_module.classify if source_module else classify
             records = [json.loads(line) for line in out.read_text().splitlines()]
             agree = sum(r["verdict"]["passed"] == r["theirs"]["passed"] for r in records)
-            classes = Counter(classify(r) for r in records if r["verdict"]["passed"] != r["theirs"]["passed"])
+            classes = Counter(classify_one(r) for r in records if r["verdict"]["passed"] != r["theirs"]["passed"])
             table.append((corpus, len(records), agree, classes))
             for record in [r for r in records if r["verdict"]["passed"] != r["theirs"]["passed"]][:8]:
                 print(f"  {record['task_id']}: gold {record['gold']!r}, theirs {record['theirs']}, "
@@ -128,16 +154,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     convert = sub.add_parser("convert", help="build the fixtures from fetched snapshots")
-    convert.add_argument("--pot", type=Path, required=True, help="a clone of wenhuchen/Program-of-Thoughts")
+    convert.add_argument("--pot", type=Path, help="a clone of wenhuchen/Program-of-Thoughts")
+    convert.add_argument("--faithful-cot", type=Path, help="a clone of veronica320/Faithful-COT")
+    convert.add_argument("--pal", type=Path, help="a clone of reasoning-machines/pal (gsm-hard)")
     bench = sub.add_parser("run", help="verify the fixtures and compare verdicts")
     bench.add_argument("--policy", default="scientific", help="sandbox policy (their programs import numpy)")
-    bench.add_argument("--corpus", action="append", help="only these corpora (default: all)")
+    bench.add_argument("--corpus", action="append", choices=ALL_CORPORA, help="only these corpora (default: all)")
+    bench.add_argument("--keep", type=Path, help="keep the verified files in this folder, to read every disagreement")
     args = parser.parse_args()
     if args.command == "convert":
         FIXTURES.mkdir(exist_ok=True)
-        convert_pot(args.pot)
+        if args.pot:
+            convert_pot(args.pot)
+        if args.faithful_cot:
+            fidelity_faithful_cot.convert(args.faithful_cot)
+        if args.pal:
+            fidelity_gsm_hard.convert(args.pal)
     else:
-        run(args.policy, args.corpus or list(POT_CORPORA))
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+        run(args.policy, args.corpus or ALL_CORPORA, args.keep)
 
 
 if __name__ == "__main__":
