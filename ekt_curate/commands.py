@@ -92,11 +92,27 @@ def run_publish(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def refuse_unused(args: argparse.Namespace, applies: bool, when: str, defaults: dict[str, object]) -> None:
+    """A flag given where it does nothing is an error, not silently ignored (a flag at its default passes)."""
+    from ekt_curate.errors import EktError
+
+    given = [name for name, default in defaults.items() if getattr(args, name) != default]
+    if given and not applies:
+        flags = ", ".join({"n": "-n", "engine_args": "--engine-arg"}.get(name, "--" + name.replace("_", "-"))
+                          for name in given)
+        raise EktError(f"{flags} {'has' if len(given) == 1 else 'have'} no effect {when}")
+
+
 def run_sample(args: argparse.Namespace) -> int:
     from ekt_curate.report import ProgressFactory, print_sample_summary, print_verify_summary
     from ekt_curate.stages.sample import SampleConfig, run_sample
     from ekt_curate.stages.verify import parse_shard
 
+    refuse_unused(args, args.verify, "without --verify", {"policy": "default", "workers": None})
+    refuse_unused(args, args.backend == "transformers", f"with --backend {args.backend}", {"batch_size": None})
+    refuse_unused(args, args.backend == "vllm", f"with --backend {args.backend}", {"engine_args": []})
+    refuse_unused(args, args.backend == "openai", f"with --backend {args.backend} (openai only)",
+                  {"base_url": None, "api_key_env": "OPENAI_API_KEY", "concurrency": 16, "max_retries": 6})
     config = SampleConfig(
         problems=args.problems, fields=field_names(args), model=args.model, output=args.output, n=args.n,
         prompt=args.prompt,
@@ -148,6 +164,9 @@ def run_eval(args: argparse.Namespace) -> int:
     from ekt_curate.stages.evaluate import EvalConfig, run_eval
     from ekt_curate.stages.stats import parse_ks
 
+    # --greedy is one sample at temperature 0 and pass@1: these would be replaced without a word
+    refuse_unused(args, not args.greedy, "with --greedy (one greedy sample, pass@1)",
+                  {"n": 100, "temperature": 0.6, "k": "1,10,100"})
     result = run_eval(EvalConfig(
         model=args.model, problems=args.problems, n=args.n, ks=parse_ks(args.k), temperature=args.temperature,
         greedy=args.greedy, max_new_tokens=args.max_new_tokens, out=args.out, compare=args.compare,

@@ -99,3 +99,32 @@ def test_help_lists_only_the_exit_codes_that_apply():
                 "run": {3, 4, 5}, "demo": {3, 5}}
     for command, own in expected.items():
         assert codes(command) == {0, 2, 130, 143} | own, command
+
+
+def test_flags_that_would_do_nothing_are_errors(tmp_path):
+    """A flag the command would ignore is one line and exit 2, before anything is written."""
+    cases = [
+        (["sample", "--model", "m", "--policy", "strict"], "--policy has no effect without --verify"),
+        (["sample", "--model", "m", "--workers", "2"], "--workers has no effect without --verify"),
+        (["sample", "--model", "m", "--backend", "openai", "--base-url", "http://h/v1", "--batch-size", "4"],
+         "--batch-size has no effect with --backend openai"),
+        (["sample", "--model", "m", "--concurrency", "3"], "--concurrency has no effect with --backend transformers"),
+        (["sample", "--model", "m", "--engine-arg", "max_model_len=64"], "--engine-arg has no effect with --backend"),
+        (["eval", "--model", "m", "--greedy", "-n", "5"], "-n has no effect with --greedy"),
+        (["eval", "--model", "m", "--greedy", "--k", "1,5"], "--k has no effect with --greedy"),
+        (["train", "--dataset", "d", "--model", "m", "--teacher", "t"], "--teacher only applies with --method kd"),
+        (["train", "--dataset", "d", "--model", "m", "--kd-beta", "0.5"], "--kd-beta only applies with --method kd"),
+        (["train", "--dataset", "d", "--model", "m", "--method", "kd", "--teacher", "t", "--kd-beta", "2"],
+         "--kd-beta must be in [0, 1]"),
+    ]
+    for argv, expected in cases:
+        if argv[0] == "sample":
+            argv = [*argv, "-o", str(tmp_path / "s.jsonl")]
+        if argv[0] == "train":
+            argv = [*argv, "--output-dir", str(tmp_path / "run")]
+        done = subprocess.run([sys.executable, "-m", "ekt_curate", *argv], capture_output=True, text=True,
+                              cwd=tmp_path)
+        assert done.returncode == 2, (argv, done.stderr)
+        assert done.stderr == f"ekt-curate: error: {expected}" + done.stderr.split(expected, 1)[1], done.stderr
+        assert done.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []

@@ -62,6 +62,13 @@ def run_train(config: TrainConfig) -> TrainSummary:
         raise EktError(f"unknown --method {config.method!r}: use sft or kd")
     if config.method == "kd" and not config.teacher:
         raise EktError("--method kd needs --teacher (a model sharing the student's tokenizer)")
+    unused = [flag for flag, given in (("--teacher", config.teacher), ("--kd-beta", config.kd_beta != 0.0),
+                                       ("--kd-lm-weight", config.kd_lm_weight != 1.0)) if given]
+    if config.method != "kd" and unused:  # the sft trainer would train without them, saying nothing
+        raise EktError(f"{', '.join(unused)} {'only apply' if len(unused) > 1 else 'only applies'} with --method kd")
+    if not 0.0 <= config.kd_beta <= 1.0 or config.kd_lm_weight < 0:
+        raise EktError(f"--kd-beta must be in [0, 1] and --kd-lm-weight at least 0, "
+                       f"got {config.kd_beta} and {config.kd_lm_weight}")
     values = resolve(load_train_config(config.config, config.overrides))
     from ekt_curate.model_loading import loading, require_model
 
