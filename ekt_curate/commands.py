@@ -52,6 +52,14 @@ def run_merge(args: argparse.Namespace) -> int:
 
 
 def run_dedup(args: argparse.Namespace) -> int:
+    if args.executor:  # on datatrove: ranks by task, then one merged file (ekt_curate/distributed)
+        from ekt_curate.distributed.commands import run_dedup_executor
+
+        return run_dedup_executor(args)
+    if args.resume or args.workers is not None:
+        from ekt_curate.errors import EktError
+
+        raise EktError("--resume and --workers are for --executor runs; dedup on one machine reruns with --overwrite")
     from ekt_curate.report import ProgressFactory, print_dedup_summary
     from ekt_curate.stages.dedup import DedupConfig, run_dedup
 
@@ -65,12 +73,12 @@ def run_dedup(args: argparse.Namespace) -> int:
 
 
 def run_stats(args: argparse.Namespace) -> int:
-    from ekt_curate.jsonl import open_input
+    from ekt_curate.sources import parse_source
     from ekt_curate.stages.stats import parse_ks, run_stats
 
-    open_input(args.input)
+    parse_source(args.input)  # exists, not empty, a format we read: one line before any work
     if args.compare:
-        open_input(args.compare)
+        parse_source(args.compare)
     run_stats(args.input, parse_ks(args.k), compare=args.compare, json_path=args.json, html_path=args.html,
               show=not args.quiet)
     return EXIT_OK

@@ -70,6 +70,11 @@ def check_shards(shards: list[Path], metas: list[dict[str, Any] | None], allow_p
             return
         if not meta.get("shard"):
             raise EktError(f"{shard}: not a shard (verify ran without --shard); nothing to merge")
+        if meta.get("complete") is False:  # stopped (Ctrl-C, SIGTERM, full disk): its lines are a prefix
+            problem = f"{shard}: its verify run did not finish (sidecar says complete: false)"
+            if not allow_partial:
+                raise EktError(problem + "; finish it with 'verify --resume', or pass --allow-partial")
+            warn(f"warning: {problem}; the merged file is partial")
     first = metas[0]
     assert first is not None
     for shard, meta in zip(shards[1:], metas[1:]):

@@ -26,7 +26,7 @@ from typing import Any
 
 from ekt_curate.errors import EktError, HubError
 from ekt_curate.fields import DEFAULT_FIELDS, FieldNames
-from ekt_curate.jsonl import iter_lines, open_input
+from ekt_curate.output_lock import OutputLock
 from ekt_curate.prompts import DEFAULT_STUDENT_TEMPLATE, render_student_prompt
 from ekt_curate.provenance import command_line, find_stage, find_verify, read_meta
 from ekt_curate.sandbox.program_text import extract_program
@@ -129,7 +129,22 @@ def run_publish(config: PublishConfig) -> PublishSummary:
         raise EktError(f"--validation-fraction must be in [0, 1), got {config.validation_fraction}")
     if config.push_to_hub is not None and config.push_to_hub.count("/") != 1:
         raise EktError(f"--push-to-hub takes ORG/NAME, got {config.push_to_hub!r}")
-    source = open_input(config.input)
+    config.out.mkdir(parents=True, exist_ok=True)
+    with OutputLock(config.out / config.name):  # two publishes of one dataset at once: the second is refused
+        return _publish(config)
+
+
+def iter_lines(source: Path) -> Any:
+    """(position, raw JSON) of a JSON Lines, parquet or CSV file, a dataset folder or hf:ORG/NAME (sources.py)."""
+    from ekt_curate.sources import iter_raw, parse_source
+
+    return iter_raw(parse_source(source))
+
+
+def _publish(config: PublishConfig) -> PublishSummary:
+    from ekt_curate.sources import parse_source
+
+    source = parse_source(config.input).path or config.input  # checked (exists, not empty, its format) here
     target = config.out / config.name
     if target.exists() and not config.overwrite:
         raise EktError(f"{target} already exists: pass --overwrite to replace it")

@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 
-from ekt_curate.jsonl import iter_lines, open_input
 from ekt_curate.sandbox.program_text import extract_program
 from ekt_curate.stats.pass_at_k import mean_pass_at_k
 
@@ -137,7 +136,9 @@ def _failure_key(status: str, detail: str) -> str:
 
 def collect(path: Path, ks: tuple[int, ...] = (1, 10, 100)) -> Stats:
     stats = Stats(str(path), ks=ks)
-    for _, raw in iter_lines(open_input(path)):
+    from ekt_curate.sources import iter_raw, parse_source  # JSON Lines, parquet, CSV, dataset folder, hf:
+
+    for _, raw in iter_raw(parse_source(path)):
         try:
             record = json.loads(raw)
             verdict = record["verdict"]

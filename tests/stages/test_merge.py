@@ -126,3 +126,22 @@ def test_a_missing_shard_file_without_a_sidecar_is_still_one_line(tmp_path, caps
     assert main(["merge", *map(str, shards), "-o", str(tmp_path / "m.jsonl")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no such file" in err
+
+
+def test_an_unfinished_shard_is_refused_unless_allow_partial(tmp_path):
+    """A shard whose verify run was stopped (sidecar complete: false) holds only a prefix of its lines."""
+    import subprocess
+    import sys
+
+    shards = make_shards(tmp_path)
+    meta = read_meta(shards[1])
+    write_meta(shards[1], "verify", {**{k: v for k, v in meta.items() if k not in ("stage", "upstream")},
+                                     "complete": False}, upstream=tmp_path / "s.jsonl")
+    out = tmp_path / "merged.jsonl"
+    argv = [sys.executable, "-m", "ekt_curate", "merge", *map(str, shards), "-o", str(out)]
+    done = subprocess.run(argv, capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "did not finish (sidecar says complete: false)" in done.stderr and "--allow-partial" in done.stderr
+    assert not out.exists() and not read_meta(out)
+    done = subprocess.run([*argv, "--allow-partial"], capture_output=True, text=True)
+    assert done.returncode == 0 and "warning:" in done.stderr and len(out.read_text().splitlines()) == 9
