@@ -130,8 +130,14 @@ def _dedup_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--keep-failed", action="store_true", help="keep samples that did not pass, too")
     p.add_argument("--unverified", action="store_true",
                    help="the input has no verdicts (raw samples): dedup every program instead of refusing")
-    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="with --executor: continue a run (completed ranks skipped)")
+    again.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.add_argument("--workers", type=int, metavar="N", help="with --executor: ranks running at once (default: all)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    add_executor_options(p, split="rank R of --tasks N dedups the tasks with crc32(task_id) %% N == R (each task whole), "
+                                  "the ranks are merged into OUTPUT and its dropped file, identical to a single-machine "
+                                  "run; --workers ranks run at once")
     p.set_defaults(handler=commands.run_dedup)
 
 
@@ -225,9 +231,13 @@ def _sample_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--verify", action="store_true",
                    help="verify while sampling (to OUTPUT_STEM.verified.jsonl): CPU verification overlaps generation")
     p.add_argument("--policy", default="default", help="sandbox policy for --verify")
-    p.add_argument("--workers", type=int, help="sandbox workers for --verify (default: all cores)")
+    p.add_argument("--workers", type=int, help="sandbox workers for --verify (default: all cores); with --executor, "
+                                             "ranks running at once")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     _field_options(p, completion=False)
+    add_executor_options(p, split="with --backend openai, rank R of --tasks N samples the problems --shard R/N would "
+                                  "(per-sample seeds do not depend on the rank), the ranks are merged into OUTPUT in "
+                                  "problem order, identical to a single-machine run; --workers ranks run at once")
     p.set_defaults(handler=commands.run_sample)
 
 

@@ -116,7 +116,8 @@ def run_sample(args: argparse.Namespace) -> int:
     from ekt_curate.stages.sample import SampleConfig, run_sample
     from ekt_curate.stages.verify import parse_shard
 
-    refuse_unused(args, args.verify, "without --verify", {"policy": "default", "workers": None})
+    # with --executor, --workers is the ranks running at once
+    refuse_unused(args, args.verify, "without --verify", {"policy": "default", **({} if args.executor else {"workers": None})})
     refuse_unused(args, args.backend == "transformers", f"with --backend {args.backend}", {"batch_size": None})
     refuse_unused(args, args.backend == "vllm", f"with --backend {args.backend}", {"engine_args": []})
     refuse_unused(args, args.backend == "openai", f"with --backend {args.backend} (openai only)",
@@ -131,6 +132,10 @@ def run_sample(args: argparse.Namespace) -> int:
         concurrency=args.concurrency, max_retries=args.max_retries, stop=tuple(args.stop) if args.stop else None, verify=args.verify,
         endpoint=args.endpoint, seeding=args.seeding, engine_args=tuple(args.engine_args),
         verify_policy=args.policy, workers=args.workers)
+    if args.executor:  # on datatrove: ranks by problem, then one merged file (ekt_curate/distributed)
+        from ekt_curate.distributed.commands import run_sample_executor
+
+        return run_sample_executor(args, config)
     with ProgressFactory("sample", enabled=not args.quiet, unit="samples") as progress:
         summary = run_sample(config, progress)
     print_sample_summary(summary)

@@ -37,3 +37,45 @@ def run_verify_executor(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     return 1 if args.strict and summary.rejected else 0
+
+
+def run_dedup_executor(args: argparse.Namespace) -> int:
+    require_datatrove()
+    from ekt_curate.distributed.dedup_run import run_dedup_distributed
+    from ekt_curate.distributed.executors import ExecutorConfig
+    from ekt_curate.report import print_dedup_summary
+    from ekt_curate.stages.dedup import DedupConfig
+
+    executor = ExecutorConfig(**executor_settings(args))
+    config = DedupConfig(input=args.input, output=args.output, threshold=args.threshold, num_perm=args.num_perm,
+                         max_per_task=args.max_per_task, keep_failed=args.keep_failed, unverified=args.unverified,
+                         overwrite=args.overwrite)
+    result = run_dedup_distributed(config, executor, resume=args.resume)
+    if not result.merged:
+        print(f"submitted Slurm job {result.job_id}: {executor.tasks} ranks, logs in {result.workdir / 'logs'}\n"
+              f"when it has finished, run the same command with --resume to merge the ranks into "
+              f"{result.summary.output}")
+        return 0
+    skipped = f" ({result.skipped_ranks} already complete)" if result.skipped_ranks else ""
+    print(f"{executor.kind} executor, {executor.tasks} ranks by task{skipped}")
+    print_dedup_summary(result.summary)
+    return 0
+
+
+def run_sample_executor(args: argparse.Namespace, config: object) -> int:
+    require_datatrove()
+    from ekt_curate.distributed.executors import ExecutorConfig
+    from ekt_curate.distributed.sample_run import run_sample_distributed
+    from ekt_curate.report import print_sample_summary
+
+    executor = ExecutorConfig(**executor_settings(args))
+    result = run_sample_distributed(config, executor)  # type: ignore[arg-type]
+    if not result.merged:
+        print(f"submitted Slurm job {result.job_id}: {executor.tasks} ranks, logs in {result.workdir / 'logs'}\n"
+              f"when it has finished, run the same command with --resume to merge the ranks into "
+              f"{result.summary.output}")
+        return 0
+    skipped = f" ({result.skipped_ranks} already complete)" if result.skipped_ranks else ""
+    print(f"{executor.kind} executor, {executor.tasks} ranks by problem{skipped}")
+    print_sample_summary(result.summary)
+    return 0

@@ -26,6 +26,7 @@ class ExecutorConfig:
     job_name: str = "ekt-curate"
     env_command: str | None = None      # e.g. "source /path/.venv/bin/activate" (default: this interpreter's venv)
     sbatch_args: dict[str, str] = field(default_factory=dict)
+    quiet: bool = False                 # -q: datatrove's per-rank INFO logs only in logs/, not on stderr
 
     def __post_init__(self) -> None:
         for name in ("tasks", "workers", "cpus_per_task"):  # the YAML's executor: section arrives untyped
@@ -62,12 +63,17 @@ def build_executor(pipeline: list, config: ExecutorConfig, logging_dir: Path, sk
 
         # forkserver (datatrove's default) starts each rank in a clean process: no threads or
         # sandboxes inherited from this one; each rank starts its own sandbox in its main thread
-        return LocalPipelineExecutor(pipeline, tasks=config.tasks, workers=config.workers,
-                                     logging_dir=str(logging_dir), skip_completed=skip_completed)
+        from ekt_curate.distributed.quiet import QuietLocalPipelineExecutor
+
+        local = QuietLocalPipelineExecutor if config.quiet else LocalPipelineExecutor
+        return local(pipeline, tasks=config.tasks, workers=config.workers,
+                     logging_dir=str(logging_dir), skip_completed=skip_completed)
     if config.kind == "slurm":
         from datatrove.executor import SlurmPipelineExecutor
 
         env_command = config.env_command or _this_venv()
+        if config.quiet:
+            from ekt_curate.distributed.quiet import QuietSlurmPipelineExecutor as SlurmPipelineExecutor
         return SlurmPipelineExecutor(
             pipeline, tasks=config.tasks, workers=config.workers, time=config.time, partition=config.partition,
             cpus_per_task=config.cpus_per_task, mem_per_cpu_gb=config.mem_per_cpu_gb, qos=config.qos,

@@ -8,14 +8,18 @@ from typing import Any
 from ekt_curate.errors import EktError
 
 
-def add_executor_options(parser: argparse.ArgumentParser) -> None:
+VERIFY_SPLIT = ("the input is split into --tasks ranks (rank R takes the lines --shard R/N would), each rank writes "
+                "its own files under OUTPUT_STEM.datatrove/, and the ranks are merged into OUTPUT, identical to a "
+                "single-machine run. With --executor, --workers is the number of ranks running at once; each rank's "
+                "sandbox gets its share of the cores (Slurm, Ray: --cpus-per-task)")
+
+
+def add_executor_options(parser: argparse.ArgumentParser, split: str = VERIFY_SPLIT) -> None:
+    """``split``: how this command divides its work into ranks, for --help."""
     group = parser.add_argument_group(
         "datatrove executors (pip install 'ekt-curate[distributed]')",
-        "Run on datatrove: the input is split into --tasks ranks (rank R takes the lines --shard R/N would), "
-        "each rank writes its own files under OUTPUT_STEM.datatrove/, and the ranks are merged into OUTPUT, "
-        "identical to a single-machine run. With --executor, --workers is the number of ranks running at once; "
-        "each rank's sandbox gets its share of the cores (Slurm, Ray: --cpus-per-task). --resume skips the "
-        "ranks already complete.")
+        f"Run on datatrove: {split}. --resume skips the ranks already complete; -q keeps datatrove's "
+        f"per-rank logs off the terminal (they are in OUTPUT_STEM.datatrove/logs/).")
     group.add_argument("--executor", choices=("local", "slurm", "ray"),
                        help="run on datatrove's LocalPipelineExecutor, SlurmPipelineExecutor or RayPipelineExecutor")
     group.add_argument("--tasks", type=int, default=None, metavar="N", help="ranks to split the input into (default: 1)")
@@ -45,4 +49,4 @@ def executor_settings(args: argparse.Namespace) -> dict[str, Any]:
     return {"kind": args.executor, "tasks": 1 if args.tasks is None else args.tasks, "workers": -1 if args.workers is None else args.workers,
             "partition": args.partition, "time": args.time, "cpus_per_task": args.cpus_per_task,
             "mem_per_cpu_gb": args.mem_per_cpu_gb, "qos": args.qos, "job_name": args.job_name,
-            "env_command": args.env_command, "sbatch_args": sbatch}
+            "env_command": args.env_command, "sbatch_args": sbatch, "quiet": bool(getattr(args, "quiet", False))}

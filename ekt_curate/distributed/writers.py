@@ -14,13 +14,10 @@ from pathlib import Path
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
+from ekt_curate.distributed.ranks import rank_output
 from ekt_curate.distributed.verify_step import VerifySamples
 from ekt_curate.jsonl import LineWriter, dumps
 from ekt_curate.provenance import meta_path, write_meta
-
-
-def rank_output(folder: Path, output: Path, rank: int, world_size: int) -> Path:
-    return folder / f"{output.name.removesuffix('.jsonl')}.shard-{rank}-of-{world_size}.jsonl"
 
 
 def rejects_of(output: Path) -> Path:

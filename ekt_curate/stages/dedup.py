@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ekt_curate.errors import EktError
 from ekt_curate.jsonl import LineWriter, count_lines, iter_lines, open_input
@@ -55,21 +56,125 @@ def output_paths(config: DedupConfig) -> tuple[Path, Path]:
     return output, output.with_name(output.name.removesuffix(".jsonl") + ".dropped.jsonl")
 
 
-def run_dedup(config: DedupConfig, progress: Callable[[int, int], Callable[[int], None]] | None = None,
-              ) -> DedupSummary:
-    import time
-
-    import numpy as np
-
-    from ekt_curate.steps.canonical import canonical_form, canonical_hash, tokens
-    from ekt_curate.steps.dedup import Member, TaskDedup, minhash_matrix, shingles
-
+def check_settings(config: DedupConfig) -> None:
     if not 0.0 < config.threshold <= 1.0:
         raise EktError(f"--threshold must be in (0, 1], got {config.threshold}")
     if config.num_perm < 16:
         raise EktError(f"--num-perm must be at least 16, got {config.num_perm}")
     if config.max_per_task is not None and config.max_per_task < 1:
         raise EktError(f"--max-per-task must be at least 1, got {config.max_per_task}")
+
+
+def no_verdicts_error(source: Path) -> EktError:
+    return EktError(f"{source}: no record has a verdict: dedup keeps the samples that passed 'ekt-curate "
+                    f"verify', so verify it first (or pass --unverified to dedup raw samples); nothing was written")
+
+
+@dataclass
+class DedupPlan:
+    """Pass 1's decisions, by input line: what pass 2 needs to write every line."""
+
+    decisions: dict[int, Any] = field(default_factory=dict)   # line -> Member (steps/dedup.py)
+    early_drops: dict[int, str] = field(default_factory=dict)  # line -> reason, for lines that never reach dedup
+    read: int = 0                     # non-blank lines
+    verdicts: int = 0                 # records with a verdict
+    tasks: int = 0
+
+
+def plan_dedup(lines: Iterable[tuple[int, bytes]], config: DedupConfig,
+               advance: Callable[[int], None] = lambda n: None) -> DedupPlan:
+    """Pass 1 over (line number, raw line): canonicalize, MinHash in bulk, decide per task. A task's
+    decisions depend on its own lines alone (numbered as given), so any split of the input that
+    keeps each task whole (ekt_curate/distributed/dedup_step.py) decides exactly the same."""
+    import numpy as np
+
+    from ekt_curate.steps.canonical import canonical_form, canonical_hash, tokens
+    from ekt_curate.steps.dedup import Member, TaskDedup, minhash_matrix, shingles
+
+    plan = DedupPlan()
+    tasks: dict[str, TaskDedup] = {}
+    pending: list[list[bytes]] = []
+    blocks: list[np.ndarray] = []
+    rows = 0
+    for line, raw in lines:
+        advance(1)
+        if not raw.strip():
+            continue  # blank lines are layout, not records
+        plan.read += 1
+        try:
+            record = json.loads(raw)
+            task_id = str(record["task_id"])
+            program = record.get("completion", record.get("code"))
+            verdict = record.get("verdict")
+            if verdict is None and config.unverified:
+                passed = True
+            else:
+                passed = bool(verdict["passed"])
+                plan.verdicts += 1
+        except (ValueError, KeyError, TypeError):
+            plan.early_drops[line] = "invalid_line"
+            continue
+        if not isinstance(program, str):
+            plan.early_drops[line] = "invalid_line"
+            continue
+        if not passed and not config.keep_failed:
+            plan.early_drops[line] = "not_passed"
+            continue
+        canonical = canonical_form(program)
+        tasks.setdefault(task_id, TaskDedup()).add(Member(line, canonical_hash(canonical), rows))
+        pending.append(shingles(tokens(canonical)))
+        rows += 1
+        if len(pending) >= BATCH:
+            blocks.append(minhash_matrix(pending, config.num_perm))
+            pending = []
+    blocks.append(minhash_matrix(pending, config.num_perm))
+    matrix = np.vstack(blocks)
+    for task in tasks.values():
+        task.decide(matrix, config.threshold, config.num_perm, config.max_per_task)
+        for member in task.members:
+            plan.decisions[member.line] = member
+    plan.tasks = len(tasks)
+    return plan
+
+
+def dedup_outcomes(lines: Iterable[tuple[int, bytes]], plan: DedupPlan,
+                   advance: Callable[[int], None] = lambda n: None) -> Iterator[tuple[int, dict[str, Any], str | None]]:
+    """Pass 2 over the same lines: (line, record to write, None) for a kept record (plus ``dedup``),
+    (line, record, reason) for a dropped one (plus ``dedup_dropped``), in input order."""
+    for line, raw in lines:
+        advance(1)
+        if not raw.strip():
+            continue
+        member = plan.decisions.get(line)
+        if member is not None and member.reason is None:
+            record = json.loads(raw)
+            record["dedup"] = {"cluster_size": member.cluster_size, "canonical_hash": member.canonical_hash}
+            yield line, record, None
+            continue
+        reason = plan.early_drops.get(line) or member.reason
+        duplicate_of = getattr(member, "duplicate_of", None)
+        try:
+            record = json.loads(raw)
+            if not isinstance(record, dict):
+                raise ValueError
+        except ValueError:
+            record = {"raw": raw.decode("utf-8", "replace")[:10000]}
+        record["dedup_dropped"] = {"reason": reason, "line": line, "duplicate_of": duplicate_of}
+        yield line, record, reason
+
+
+def sidecar(config: DedupConfig, read: int, kept: int, dropped: Counter[str], tasks: int) -> dict[str, Any]:
+    """The dedup sidecar's counts and settings (a distributed run sums its ranks into the same keys)."""
+    return {"read": read, "kept": kept, "dropped": dict(sorted(dropped.items())), "tasks": tasks,
+            "threshold": config.threshold, "num_perm": config.num_perm, "max_per_task": config.max_per_task,
+            "keep_failed": config.keep_failed, "unverified": config.unverified}
+
+
+def run_dedup(config: DedupConfig, progress: Callable[[int, int], Callable[[int], None]] | None = None,
+              ) -> DedupSummary:
+    import time
+
+    check_settings(config)
     source = open_input(config.input)
     output, dropped_path = output_paths(config)
     for path in (output, dropped_path):
@@ -82,91 +187,29 @@ def run_dedup(config: DedupConfig, progress: Callable[[int, int], Callable[[int]
     total = count_lines(source)
     advance = progress(2 * total, 0) if progress else (lambda n: None)
 
-    # pass 1: canonicalize, MinHash in bulk, group by task
-    tasks: dict[str, TaskDedup] = {}
-    early_drops: dict[int, str] = {}  # line -> reason, for lines that never reach dedup
-    pending: list[list[bytes]] = []
-    blocks: list[np.ndarray] = []
-    rows = verdicts = 0
-    for line, raw in iter_lines(source):
-        advance(1)
-        if not raw.strip():
-            continue  # blank lines are layout, not records
-        summary.read += 1
-        try:
-            record = json.loads(raw)
-            task_id = str(record["task_id"])
-            program = record.get("completion", record.get("code"))
-            verdict = record.get("verdict")
-            if verdict is None and config.unverified:
-                passed = True
-            else:
-                passed = bool(verdict["passed"])
-                verdicts += 1
-        except (ValueError, KeyError, TypeError):
-            early_drops[line] = "invalid_line"
-            continue
-        if not isinstance(program, str):
-            early_drops[line] = "invalid_line"
-            continue
-        if not passed and not config.keep_failed:
-            early_drops[line] = "not_passed"
-            continue
-        canonical = canonical_form(program)
-        tasks.setdefault(task_id, TaskDedup()).add(Member(line, canonical_hash(canonical), rows))
-        pending.append(shingles(tokens(canonical)))
-        rows += 1
-        if len(pending) >= BATCH:
-            blocks.append(minhash_matrix(pending, config.num_perm))
-            pending = []
-    if summary.read and not verdicts and not config.unverified:
-        raise EktError(f"{source}: no record has a verdict: dedup keeps the samples that passed 'ekt-curate "
-                       f"verify', so verify it first (or pass --unverified to dedup raw samples); nothing was written")
+    plan = plan_dedup(iter_lines(source), config, advance)  # pass 1
+    summary.read = plan.read
+    if plan.read and not plan.verdicts and not config.unverified:
+        raise no_verdicts_error(source)
     for path in (output, dropped_path):
         path.unlink(missing_ok=True)  # the writers append
-    blocks.append(minhash_matrix(pending, config.num_perm))
-    matrix = np.vstack(blocks)
-    decisions: dict[int, object] = {}
-    for task in tasks.values():
-        task.decide(matrix, config.threshold, config.num_perm, config.max_per_task)
-        for member in task.members:
-            decisions[member.line] = member
-    summary.tasks = len(tasks)
+    summary.tasks = plan.tasks
 
     # pass 2: write kept and dropped records in input order
     kept_writer, dropped_writer = LineWriter(output), LineWriter(dropped_path)
     output.touch()  # an empty result is still a result: the summary names only files that exist
     try:
-        for line, raw in iter_lines(source):
-            advance(1)
-            if not raw.strip():
-                continue
-            member = decisions.get(line)
-            if member is not None and member.reason is None:  # type: ignore[attr-defined]
-                record = json.loads(raw)
-                record["dedup"] = {"cluster_size": member.cluster_size,  # type: ignore[attr-defined]
-                                   "canonical_hash": member.canonical_hash}  # type: ignore[attr-defined]
+        for _, record, reason in dedup_outcomes(iter_lines(source), plan, advance):
+            if reason is None:
                 kept_writer.write(record)
                 summary.kept += 1
-                continue
-            reason = early_drops.get(line) or member.reason  # type: ignore[union-attr]
-            duplicate_of = getattr(member, "duplicate_of", None)
-            try:
-                record = json.loads(raw)
-                if not isinstance(record, dict):
-                    raise ValueError
-            except ValueError:
-                record = {"raw": raw.decode("utf-8", "replace")[:10000]}
-            record["dedup_dropped"] = {"reason": reason, "line": line, "duplicate_of": duplicate_of}
-            dropped_writer.write(record)
-            summary.dropped[str(reason)] += 1
+            else:
+                dropped_writer.write(record)
+                summary.dropped[str(reason)] += 1
     finally:
         kept_writer.close()
         dropped_writer.close()
     summary.seconds = time.monotonic() - started
-    write_meta(output, "dedup", {
-        "read": summary.read, "kept": summary.kept, "dropped": dict(sorted(summary.dropped.items())),
-        "tasks": summary.tasks, "threshold": config.threshold, "num_perm": config.num_perm,
-        "max_per_task": config.max_per_task, "keep_failed": config.keep_failed, "unverified": config.unverified,
-    }, upstream=config.input)
+    write_meta(output, "dedup", sidecar(config, summary.read, summary.kept, summary.dropped, summary.tasks),
+               upstream=config.input)
     return summary

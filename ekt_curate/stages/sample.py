@@ -115,17 +115,22 @@ def _existing(output: Path) -> Counter[str]:
     return counts
 
 
-def run_sample(config: SampleConfig, progress: Callable[[int, int], Callable[[int], None]] | None = None,
-               backend: Backend | None = None) -> SampleSummary:
-    from ekt_curate.problems import iter_problems
-
+def check_settings(config: SampleConfig) -> PromptFormat:
+    """One line (exit 2) for a bad setting, before any request; returns the prompt format."""
     if config.n < 1:
         raise EktError("-n must be at least 1")
     if not 0 <= config.temperature <= 5 or not 0 < config.top_p <= 1:
         raise EktError("--temperature must be in [0, 5] and --top-p in (0, 1]")
     if config.seeding not in ("sample", "none"):
         raise EktError(f"unknown seeding {config.seeding!r}: use sample or none")
-    prompt: PromptFormat = load_prompt_format(config.prompt)
+    return load_prompt_format(config.prompt)
+
+
+def run_sample(config: SampleConfig, progress: Callable[[int, int], Callable[[int], None]] | None = None,
+               backend: Backend | None = None) -> SampleSummary:
+    from ekt_curate.problems import iter_problems
+
+    prompt: PromptFormat = check_settings(config)
     output = config.output
     if output.exists() and not (config.resume or config.overwrite):
         raise EktError(f"{output} already exists: pass --resume to complete it, or --overwrite to start again")
