@@ -74,4 +74,5 @@ def quiet_logs(quiet: bool) -> Iterator[None]:
             logger.remove(handler)
         except ValueError:  # a rank run in this process replaced the handlers itself
             logger.remove()
-        logger.add(sys.stderr)  # loguru's default again
+        # loguru's default again, to whatever sys.stderr is when a message comes (not the stream of now)
+        logger.add(lambda message: sys.stderr.write(message))

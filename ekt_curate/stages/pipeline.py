@@ -242,7 +242,9 @@ def run_pipeline(pipeline: Pipeline, say: Any = print) -> dict[str, Any]:
 
     sample_fp = _fingerprint(pipeline.problems, pipeline.limit, dataclasses.asdict(pipeline.teacher))
     if stage(1, "sample", sample_fp, [samples]):
-        _run_teacher(pipeline, samples, resume=state.data.get("sample") is None and samples.exists())
+        if _run_teacher(pipeline, samples, resume=state.data.get("sample") is None and samples.exists()) is False:
+            say("      submitted a Slurm job for the samples; run the pipeline again when it has ended")
+            return results
         state.mark("sample", sample_fp)
     verify_fp = _fingerprint(sample_fp, dataclasses.asdict(pipeline.verify))
     if pipeline.executor is not None and stage(2, "verify", verify_fp, [verified]):
@@ -264,9 +266,17 @@ def run_pipeline(pipeline: Pipeline, say: Any = print) -> dict[str, Any]:
         state.mark("verify", verify_fp)
     dedup_fp = _fingerprint(verify_fp, dataclasses.asdict(pipeline.dedup))
     if stage(3, "dedup", dedup_fp, [curated]):
-        kept = run_dedup(DedupConfig(input=verified, threshold=pipeline.dedup.threshold,
-                                     num_perm=pipeline.dedup.num_perm, max_per_task=pipeline.dedup.max_per_task,
-                                     keep_failed=pipeline.dedup.keep_failed, overwrite=True))
+        dedup_config = DedupConfig(input=verified, threshold=pipeline.dedup.threshold,
+                                   num_perm=pipeline.dedup.num_perm, max_per_task=pipeline.dedup.max_per_task,
+                                   keep_failed=pipeline.dedup.keep_failed, overwrite=True)
+        if pipeline.executor is not None:  # on datatrove, ranks by task (ekt_curate/distributed)
+            from ekt_curate.distributed.pipeline_stage import dedup_on_executor
+
+            kept = dedup_on_executor(pipeline, dedup_config, state.data.get("dedup") is not None, say)
+            if kept is None:
+                return results  # a Slurm job is running: the next run of the pipeline merges and goes on
+        else:
+            kept = run_dedup(dedup_config)
         say(f"      kept {kept.kept:,} of {kept.read:,}")
         state.mark("dedup", dedup_fp)
     stats_fp = _fingerprint(dedup_fp, dataclasses.asdict(pipeline.stats))
@@ -325,7 +335,7 @@ def run_pipeline(pipeline: Pipeline, say: Any = print) -> dict[str, Any]:
     return results
 
 
-def _run_teacher(pipeline: Pipeline, output: Path, resume: bool) -> None:
+def _run_teacher(pipeline: Pipeline, output: Path, resume: bool) -> bool | None:
     teacher = pipeline.teacher
     if teacher.backend == "annotations":
         from ekt_curate.annotation_teacher import samples as annotation_samples
@@ -343,7 +353,7 @@ def _run_teacher(pipeline: Pipeline, output: Path, resume: bool) -> None:
         raise EktError(f"teacher.model is required for the {teacher.backend} backend")
     from ekt_curate.stages.sample import SampleConfig, run_sample
 
-    run_sample(SampleConfig(problems=pipeline.problems, model=teacher.model, output=output, n=teacher.n,
+    config = SampleConfig(problems=pipeline.problems, model=teacher.model, output=output, n=teacher.n,
                             prompt=teacher.prompt, temperature=teacher.temperature, top_p=teacher.top_p,
                             max_new_tokens=teacher.max_new_tokens, backend=teacher.backend, seed=teacher.seed,
                             limit=pipeline.limit, base_url=teacher.base_url, resume=resume, overwrite=not resume,
@@ -351,7 +361,13 @@ def _run_teacher(pipeline: Pipeline, output: Path, resume: bool) -> None:
                             batch_size=teacher.batch_size, include_exemplars=teacher.include_exemplars,
                             api_key_env=teacher.api_key_env, concurrency=teacher.concurrency,
                             max_retries=teacher.max_retries,
-                            endpoint=teacher.endpoint, seeding=teacher.seeding, engine_args=dict(teacher.engine_args)))
+                            endpoint=teacher.endpoint, seeding=teacher.seeding, engine_args=dict(teacher.engine_args))
+    if pipeline.executor is not None and teacher.backend == "openai":  # ranks by problem against the endpoint
+        from ekt_curate.distributed.pipeline_stage import sample_on_executor
+
+        return sample_on_executor(pipeline, config)  # False: a Slurm job was submitted
+    run_sample(config)
+    return True
 
 
 def _template(path: Path | None) -> dict[str, str]:

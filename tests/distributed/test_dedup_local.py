@@ -129,3 +129,20 @@ def test_bad_options_are_one_line(argv: tuple[str, ...], message: str, verified:
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0] and "Traceback" not in err[0]
     assert not (tmp_path / "out.datatrove").exists()
+
+
+def test_quiet_keeps_datatrove_logs_off_stderr(verified: Path, tmp_path: Path) -> None:
+    """In a process of its own: ranks inherit the stderr of datatrove's forkserver, not pytest's."""
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-m", "ekt_curate", "dedup", str(verified), "--executor", "local", "--tasks", "2",
+            "--workers", "2"]
+    loud = subprocess.run([*argv, "-o", str(tmp_path / "loud.jsonl")], capture_output=True, text=True, check=True)
+    assert "INFO" in loud.stderr and "Launching pipeline" in loud.stderr  # datatrove's per-rank logging
+    quiet = subprocess.run([*argv, "-o", str(tmp_path / "quiet.jsonl"), "-q"], capture_output=True, text=True,
+                           check=True)
+    assert quiet.stderr == ""
+    assert (tmp_path / "quiet.jsonl").read_bytes() == (tmp_path / "loud.jsonl").read_bytes()
+    logs = (tmp_path / "quiet.datatrove" / "logs" / "logs").iterdir()
+    assert all("Launching pipeline" in log.read_text() for log in logs)  # still in the ranks' log files

@@ -42,7 +42,10 @@ def test_verify_stage_on_the_local_executor(tmp_path: Path, fast_policy: Path) -
     assert cli("verify", work / "samples.jsonl", "-o", plain, "--policy", fast_policy, "--problems",
                "gsm8k:train", "-q") == 0
     assert without_timing(work / "samples.verified.jsonl") == without_timing(plain)
-    assert (work / "samples.curated.jsonl").exists()
+    # the dedup stage ran on the executor too (its ranks), and equals plain dedup
+    assert (work / "samples.curated.datatrove" / "logs" / "completions").is_dir()
+    assert cli("dedup", work / "samples.verified.jsonl", "-o", tmp_path / "curated.jsonl", "-q") == 0
+    assert (work / "samples.curated.jsonl").read_bytes() == (tmp_path / "curated.jsonl").read_bytes()
     said.clear()
     run_pipeline(load_pipeline(path), say=said.append)
     assert any("verify: up to date, skipped" in line for line in said)
