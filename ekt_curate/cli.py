@@ -178,6 +178,16 @@ def _publish_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--prompt-template", type=Path, metavar="FILE",
                    help="the student's prompt, with a {question} placeholder (default: a short instruction)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing OUT/NAME")
+    p.add_argument("--license", metavar="ID",
+                   help="the card's Hub licence id (default: the problem source's where known, GSM8K: mit; "
+                        "else unknown)")
+    p.add_argument("--language", metavar="CODES",
+                   help="comma-separated ISO 639 codes (default: the problem source's where known, GSM8K: en; "
+                        "else none declared)")
+    p.add_argument("--tags", metavar="TAGS", help="comma-separated card tags, replacing the default ones")
+    p.add_argument("--messages", action="store_true",
+                   help="also a messages column (user prompt, assistant program: TRL's conversational format), "
+                        "in a dataset config named messages")
     _field_options(p, completion=False)
     p.set_defaults(handler=commands.run_publish)
 

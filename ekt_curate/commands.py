@@ -91,6 +91,7 @@ def run_publish(args: argparse.Namespace) -> int:
     config = PublishConfig(
         input=args.input, name=args.name, out=args.out, push_to_hub=args.push_to_hub, private=args.private,
         validation_fraction=args.validation_fraction, overwrite=args.overwrite, problems=args.problems,
+        license=args.license, language=_listed(args.language), tags=_listed(args.tags), messages=args.messages,
         fields=field_names(args), prompt_template=load_template(args.prompt_template) if args.prompt_template else DEFAULT_STUDENT_TEMPLATE)
     summary = run_publish(config)
     splits = ", ".join(f"{split} {rows:,} rows" for split, rows in summary.splits.items())
@@ -98,6 +99,11 @@ def run_publish(args: argparse.Namespace) -> int:
     if summary.hub_url:
         print(f"pushed to {summary.hub_url}")
     return EXIT_OK
+
+
+def _listed(text: str | None) -> tuple[str, ...] | None:
+    """A comma-separated option as a tuple (an empty item is kept, so the stage refuses it by name)."""
+    return None if text is None else tuple(item.strip() for item in text.split(","))
 
 
 def refuse_unused(args: argparse.Namespace, applies: bool, when: str, defaults: dict[str, object]) -> None:

@@ -26,6 +26,7 @@ from ekt_curate.fields import FieldNames
 from ekt_curate.stages.dedup import DedupConfig
 from ekt_curate.stages.evaluate import EvalConfig
 from ekt_curate.stages.publish import PublishConfig
+from ekt_curate.stages.publish_card import LANGUAGE, LICENSE, TAG
 from ekt_curate.stages.sample import SampleConfig
 from ekt_curate.stages.train import TrainConfig
 from ekt_curate.stages.verify import VerifyConfig
@@ -98,6 +99,10 @@ class PublishSection:
     push_to_hub: Annotated[str, Field(pattern=r"^[^/\s]+/[^/\s]+$")] | None = None  # ORG/NAME
     private: bool = False
     prompt_template: Path | None = None   # the student's prompt with {question}; relative to the pipeline file
+    license: Annotated[str, Field(pattern=LICENSE)] | None = None       # None: the source's if known, else unknown
+    language: Annotated[list[Annotated[str, Field(pattern=LANGUAGE)]], Field(min_length=1)] | None = None
+    tags: list[Annotated[str, Field(pattern=TAG)]] | None = None        # None: the default tags
+    messages: bool = _default(PublishConfig, "messages")                # also a messages column (own config)
 
 
 @dataclass(frozen=True, config=_SECTION)
@@ -292,6 +297,8 @@ def run_pipeline(pipeline: Pipeline, say: Any = print) -> dict[str, Any]:
                                   validation_fraction=pipeline.publish.validation_fraction,
                                   push_to_hub=pipeline.publish.push_to_hub, private=pipeline.publish.private,
                                   problems=pipeline.problems, fields=pipeline.fields(), overwrite=True,
+                                  license=pipeline.publish.license, messages=pipeline.publish.messages,
+                                  language=_tuple(pipeline.publish.language), tags=_tuple(pipeline.publish.tags),
                                   **_template(pipeline.publish.prompt_template)))
         say(f"      {dataset}")
         state.mark("publish", publish_fp)
@@ -368,6 +375,10 @@ def _run_teacher(pipeline: Pipeline, output: Path, resume: bool) -> bool | None:
         return sample_on_executor(pipeline, config)  # False: a Slurm job was submitted
     run_sample(config)
     return True
+
+
+def _tuple(items: list[str] | None) -> tuple[str, ...] | None:
+    return None if items is None else tuple(items)
 
 
 def _template(path: Path | None) -> dict[str, str]:

@@ -7,7 +7,8 @@
 Columns: ``prompt``/``completion`` for TRL's SFTTrainer (the problem as the student
 will see it; the verified program alone, without the teacher's prose), and
 ``task_id``, ``question``, ``gold``, ``answer`` and the verdict and dedup metadata
-as plain columns. Everything is written to a temporary folder and renamed into
+as plain columns; with ``messages=True`` also ``messages``, the same pair as a chat, in a
+config of its own (the card: publish_card.py). Everything is written to a temporary folder and renamed into
 place, so an interrupted publish never leaves a half-written dataset.
 """
 
@@ -28,8 +29,9 @@ from ekt_curate.errors import EktError, HubError
 from ekt_curate.fields import DEFAULT_FIELDS, FieldNames
 from ekt_curate.output_lock import OutputLock
 from ekt_curate.prompts import DEFAULT_STUDENT_TEMPLATE, render_student_prompt
-from ekt_curate.provenance import command_line, find_stage, find_verify, read_meta
+from ekt_curate.provenance import find_verify, read_meta
 from ekt_curate.sandbox.program_text import extract_program
+from ekt_curate.stages.publish_card import check_terms
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,10 @@ class PublishConfig:
     problems: str | None = None        # to fill in questions the records lack
     prompt_template: str = DEFAULT_STUDENT_TEMPLATE
     rows_per_shard: int = 200_000
-    license: str = "mit"
+    license: str | None = None         # None: the problem source's where known (GSM8K: mit), else unknown
+    language: tuple[str, ...] | None = None  # None: the problem source's where known (GSM8K: en)
+    tags: tuple[str, ...] | None = None      # None: publish_card.BASE_TAGS and the source's
+    messages: bool = False             # also a `messages` column (TRL's conversational format)
     fields: FieldNames = DEFAULT_FIELDS  # of the --problems source
 
 
@@ -67,7 +72,7 @@ def split_of(task_id: str, validation_fraction: float) -> str:
 
 
 def _row(record: dict[str, Any], template: str, questions: dict[str, str] | None,
-         golds: dict[str, str] | None = None) -> dict[str, Any]:
+         golds: dict[str, str] | None = None, messages: bool = False) -> dict[str, Any]:
     task_id = str(record["task_id"])
     gold = record.get("gold")
     if gold is None and golds:
@@ -81,9 +86,10 @@ def _row(record: dict[str, Any], template: str, questions: dict[str, str] | None
     if not isinstance(program, str):
         raise ValueError("no program in 'completion' or 'code'")
     answer = verdict.get("answer")
-    return {
-        "prompt": render_student_prompt(template, question),
-        "completion": extract_program(program).strip("\n") + "\n",
+    prompt, completion = render_student_prompt(template, question), extract_program(program).strip("\n") + "\n"
+    row = {
+        "prompt": prompt,
+        "completion": completion,
         "task_id": task_id,
         "question": question,
         "gold": None if gold is None else str(gold),
@@ -96,6 +102,9 @@ def _row(record: dict[str, Any], template: str, questions: dict[str, str] | None
         "dedup_canonical_hash": dedup.get("canonical_hash"),
         "sample_index": record.get("sample_index"),
     }
+    if messages:  # the same pair as one chat, for students trained on their chat template
+        row["messages"] = [{"role": "user", "content": prompt}, {"role": "assistant", "content": completion}]
+    return row
 
 
 def _passed(record: Any, source: Path, line: int, not_passed: Counter[str]) -> bool:
@@ -111,15 +120,16 @@ def _passed(record: Any, source: Path, line: int, not_passed: Counter[str]) -> b
     return False
 
 
-def _schema() -> Any:
+def _schema(messages: bool = False) -> Any:
     import pyarrow as pa
 
+    chat = [("messages", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())])))] if messages else []
     return pa.schema([("prompt", pa.string()), ("completion", pa.string()), ("task_id", pa.string()),
                       ("question", pa.string()), ("gold", pa.string()), ("answer", pa.string()),
                       ("verdict_status", pa.string()), ("verdict_passed", pa.bool_()),
                       ("verdict_cpu_ms", pa.float64()), ("verdict_wall_ms", pa.float64()),
                       ("dedup_cluster_size", pa.int64()), ("dedup_canonical_hash", pa.string()),
-                      ("sample_index", pa.int64())])
+                      ("sample_index", pa.int64()), *chat])
 
 
 def run_publish(config: PublishConfig) -> PublishSummary:
@@ -129,6 +139,7 @@ def run_publish(config: PublishConfig) -> PublishSummary:
         raise EktError(f"--validation-fraction must be in [0, 1), got {config.validation_fraction}")
     if config.push_to_hub is not None and config.push_to_hub.count("/") != 1:
         raise EktError(f"--push-to-hub takes ORG/NAME, got {config.push_to_hub!r}")
+    check_terms(config.license, config.language, config.tags)
     config.out.mkdir(parents=True, exist_ok=True)
     with OutputLock(config.out / config.name):  # two publishes of one dataset at once: the second is refused
         return _publish(config)
@@ -198,7 +209,7 @@ def _write_parquet(source: Path, staging: Path, counts: Counter[str], config: Pu
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = _schema()
+    schema = _schema(config.messages)
     (staging / "data").mkdir()
     shards = {split: max(1, math.ceil(n / config.rows_per_shard)) for split, n in counts.items()}
     writers: dict[str, Any] = {}
@@ -233,7 +244,7 @@ def _write_parquet(source: Path, staging: Path, counts: Counter[str], config: Pu
                 continue  # counted in pass 1
             split = split_of(str(record["task_id"]), config.validation_fraction)
             writer_for(split)
-            buffers[split].append(_row(record, config.prompt_template, questions, golds))
+            buffers[split].append(_row(record, config.prompt_template, questions, golds, config.messages))
             written[split] += 1
             if len(buffers[split]) >= 10_000 or written[split] % config.rows_per_shard == 0:
                 flush(split)
@@ -245,122 +256,11 @@ def _write_parquet(source: Path, staging: Path, counts: Counter[str], config: Pu
     return sorted(files)
 
 
-def _size_category(rows: int) -> str:
-    for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
-                         (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M")):
-        if rows < limit:
-            return label
-    return "10M<n<100M"
-
-
 def _write_card(staging: Path, counts: Counter[str], config: PublishConfig, source: Path,
                 not_passed: Counter[str]) -> None:
-    from huggingface_hub import DatasetCard, DatasetCardData
+    from ekt_curate.stages.publish_card import write_card
 
-    splits = [s for s in ("train", "validation") if counts.get(s)]
-    card_data = DatasetCardData(
-        license=config.license, language=["en"], task_categories=["text-generation"],
-        size_categories=[_size_category(sum(counts.values()))], pretty_name=config.name,
-        tags=["math", "code", "gsm8k", "synthetic", "program-synthesis", "explicit-knowledge-transfer", "ekt-curate"],
-        configs=[{"config_name": "default",
-                  "data_files": [{"split": s, "path": f"data/{s}-*.parquet"} for s in splits]}],
-    )
-    card = DatasetCard(f"---\n{card_data.to_yaml()}\n---\n\n{_card_body(config, counts, source, not_passed)}")
-    card.save(staging / "README.md")
-
-
-def _card_body(config: PublishConfig, counts: Counter[str], source: Path, not_passed: Counter[str]) -> str:
-    meta = read_meta(source)
-    verify, dedup, sample = find_verify(meta), find_stage(meta, "dedup"), find_stage(meta, "sample")
-    teacher = _teacher_info(source)
-    rows = "\n".join(f"| {split} | {n:,} |" for split, n in counts.items())
-    lines = [
-        f"# {config.name}",
-        "",
-        "Python programs that solve math word problems, written by a teacher model and **kept only if "
-        "running them gives the gold answer** (explicit knowledge transfer, Azerbayev et al. 2022). "
-        "Made with ekt-curate.",
-        "",
-        "| split | rows |", "|---|---:|", rows, "",
-        "Splits are by task: no problem appears in more than one split."
-        + (f" Left out of the input because they did not pass: {sum(not_passed.values()):,} records ("
-           + ", ".join(f"{status} {n:,}" for status, n in sorted(not_passed.items())) + ")." if not_passed else ""),
-        "",
-        "## Columns",
-        "",
-        "- `prompt`: the problem in the prompt format the student sees; `completion`: the verified program.",
-        "  Ready for TRL's `SFTTrainer` (prompt-completion format).",
-        "- `task_id`, `question`, `gold` (reference answer), `answer` (what the program computed).",
-        "- `verdict_*`: the verifier's status, cpu and wall milliseconds; `dedup_*`: how many samples this",
-        "  program stands for after deduplication, and its canonical hash.",
-        "",
-        "Student prompt template:",
-        "",
-        "```",
-        config.prompt_template.rstrip("\n"),
-        "```",
-        "",
-        "## Provenance",
-        "",
-    ]
-    problems = (verify or {}).get("problems")
-    lines.append(f"- Source problems: {problems or 'given in the samples'}"
-                 + (" (GSM8K, Cobbe et al. 2021, MIT licence)" if problems and "gsm8k" in problems else ""))
-    if teacher:
-        lines.append(f"- Teacher: {', '.join(f'{k} = `{v}`' for k, v in sorted(teacher.items()))}")
-    else:
-        lines.append("- Teacher: not recorded in the samples' `meta`")
-    if sample:
-        excluded = sample.get("excluded_exemplars") or []
-        lines.append(f"- Sampling: {sample.get('n')} samples per problem for {sample.get('problem_count', 0):,} "
-                     f"problems, stop sequences {sample.get('stop')}; "
-                     + (f"the prompt's {len(excluded)} exemplar problems were excluded from sampling "
-                        f"({', '.join(f'`{t}`' for t in excluded)})" if excluded else "no problems excluded")
-                     + f"; command `{sample.get('command')}`")
-    if not verify:
-        lines.append("- Verified: every row carries a passing verdict; no verify sidecar (`.meta.json`) came "
-                     "with the input, so the verifier's settings and counts are not recorded here")
-    if verify:
-        statuses = verify.get("statuses", {})
-        samples = verify.get("samples", 0) or 0
-        passed = statuses.get("pass", 0)
-        lines += [
-            f"- Verified: {verify.get('lines', 0):,} sample lines, {samples:,} samples run, "
-            f"{verify.get('rejected', 0):,} rejected as malformed; {passed:,} passed "
-            f"({100 * passed / samples:.1f}%)" if samples else "- Verified: no samples",
-            f"- Tasks with at least one pass: {verify.get('tasks_passed', 0):,} of {verify.get('tasks', 0):,}",
-            f"- Status counts: {', '.join(f'{k} {v:,}' for k, v in statuses.items())}",
-            f"- Verifier: ekt-curate {verify.get('ekt_curate_version')}, sandbox policy `{verify.get('policy')}`, "
-            f"answer convention `{verify.get('answer')}`, relative tolerance {verify.get('rel_tol')}",
-            f"- Verify command: `{verify.get('command')}`" if verify.get("stage") == "verify" else
-            f"- Verified in {len(verify.get('shards') or [])} shards, merged by `{verify.get('command')}`; shard "
-            f"commands: " + "; ".join(f"`{shard.get('command')}`" for shard in verify.get("shards") or [] if shard),
-        ]
-    if dedup:
-        dropped = dedup.get("dropped", {})
-        lines += [
-            f"- Dedup: {dedup.get('read', 0):,} read, {dedup.get('kept', 0):,} kept; dropped "
-            + ", ".join(f"{reason} {count:,}" for reason, count in dropped.items())
-            + f" (near-duplicate threshold {dedup.get('threshold')}, {dedup.get('num_perm')} permutations"
-            + (f", at most {dedup['max_per_task']} per task" if dedup.get("max_per_task") else "") + ")",
-            f"- Dedup command: `{dedup.get('command')}`",
-        ]
-    lines += [f"- Publish command: `{command_line()}`", ""]
-    return "\n".join(lines)
-
-
-def _teacher_info(source: Path) -> dict[str, Any]:
-    """Teacher model and sampling parameters from the records' ``meta`` (first record that has one)."""
-    for _, raw in iter_lines(source):
-        try:
-            meta = json.loads(raw).get("meta")
-        except ValueError:
-            continue
-        if isinstance(meta, dict):
-            keys = ("model", "teacher", "backend", "prompt", "endpoint", "chat_template", "temperature", "top_p",
-                    "max_new_tokens", "seed", "seeding", "n")
-            return {k: meta[k] for k in keys if k in meta}
-    return {}
+    write_card(staging, config.name, counts, config, source, not_passed, _schema(config.messages).names)
 
 
 def _swap_into_place(staging: Path, target: Path) -> None:

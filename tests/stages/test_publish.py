@@ -12,6 +12,7 @@ import pytest
 
 from ekt_curate.cli import main
 from tests.stages.conftest import write_jsonl
+from tests.stages.test_sample import endpoint  # noqa: F401 - a real local OpenAI-compatible server
 
 TOKEN = "hf_testTOKENvalue_0123456789"
 
@@ -62,9 +63,15 @@ def test_card_declares_configs_and_records_provenance(curated, tmp_path):
     for key in ("license: mit", "task_categories:", "size_categories:", "language:", "tags:", "configs:",
                 "split: train", "path: data/train-*.parquet", "split: validation"):
         assert key in header, key
-    for fact in ("Source problems: gsm8k:train", "Teacher:", "sandbox policy", "Verified:",
-                 "Dedup:", "Verify command: `", "Publish command: `", "exact_duplicate"):
+    assert "language:\n- en" in header and "- gsm8k" in header  # GSM8K's terms, from the problem source
+    assert "config_name: messages" not in header  # only with --messages
+    for fact in ("Source problems: `gsm8k:train`", "Licence: `mit` (the licence of GSM8K", "Teacher model: `gsm8k-",
+                 "Sandbox policy: `", "Checker (--checker): `strict`", "Gold precision (--gold-precision): `auto`",
+                 "| verified | ", "| deduplicated | ", "exact_duplicate", "| sampled | not recorded (no sample sidecar)",
+                 "Verify command: `", "Dedup command: `", "Publish command: `", "Sample command: not recorded"):
         assert fact in card, fact
+    records = sum(1 for _ in curated.open())
+    assert f"| published | {records:,} rows (" in card
 
 
 def test_existing_dataset_needs_overwrite_and_is_replaced_whole(curated, tmp_path, capsys):
@@ -157,10 +164,15 @@ def test_network_failure_is_one_line_without_the_token(curated, tmp_path, monkey
     (["--name", "a/b"], "plain folder name"),
     (["--name", "x", "--validation-fraction", "1.5"], "--validation-fraction"),
     (["--name", "x", "--push-to-hub", "noslash"], "ORG/NAME"),
+    (["--name", "x", "--license", "MIT"], "--license takes a Hub licence id"),
+    (["--name", "x", "--language", "en,"], "--language takes comma-separated ISO 639 codes"),
+    (["--name", "x", "--tags", "math,two words"], "--tags takes comma-separated tags"),
 ])
 def test_bad_arguments_are_one_line(curated, tmp_path, capsys, args, message):
     assert main(["publish", str(curated), "--out", str(tmp_path), *args]) == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not (tmp_path / "x").exists()
 
 
 def test_only_passing_verified_records_are_published_and_the_rest_counted(curated, tmp_path):
@@ -180,3 +192,125 @@ def test_unverified_samples_are_refused_and_nothing_is_written(curated, tmp_path
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no verdict" in err and "ekt-curate verify" in err
     assert not (tmp_path / "out" / "raw").exists()
+
+
+def publish_cli(*args: object, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`python -m ekt_curate publish` as a user runs it (the card records argv)."""
+    return subprocess.run([sys.executable, "-m", "ekt_curate", "publish", *map(str, args)], capture_output=True,
+                          text=True, timeout=300, env={**os.environ, **(env or {})})
+
+
+def header_of(folder: Path) -> str:
+    return (folder / "README.md").read_text().split("---")[1]
+
+
+@pytest.fixture(scope="module")
+def own_data(tmp_path_factory, fast_policy_file) -> Path:
+    """A user's own problems (named like GSM8K, no ids, no licence) and programs for them, verified and deduped."""
+    folder = tmp_path_factory.mktemp("own")
+    problems = write_jsonl(folder / "gsm8k_train.jsonl", [
+        {"question": f"Ann has {n} apples and buys {n + 1} more. How many now?", "answer": f"{n} + {n + 1}\n#### {2 * n + 1}"}
+        for n in range(4)])
+    write_jsonl(folder / "samples.jsonl", [
+        {"task_id": f"gsm8k_train/{n}", "completion": f"def solution():\n    return {n} + {n + 1 + offset}\n"}
+        for n in range(4) for offset in (0, 1)])
+    assert main(["verify", "-q", str(folder / "samples.jsonl"), "--problems", str(problems),
+                 "--policy", str(fast_policy_file)]) == 0
+    assert main(["dedup", "-q", str(folder / "samples.verified.jsonl")]) == 0
+    return folder / "samples.curated.jsonl"
+
+
+def test_own_data_without_a_known_licence_is_unknown_on_the_card(own_data, tmp_path):
+    done = publish_cli(own_data, "--name", "own", "--out", tmp_path)
+    assert done.returncode == 0, done.stderr
+    header = header_of(tmp_path / "own")
+    assert "license: unknown" in header and "mit" not in header.lower()
+    assert "language:" not in header and "gsm8k" not in header  # not GSM8K's, whatever the file is named
+    card = (tmp_path / "own" / "README.md").read_text()
+    assert "Licence: `unknown` (the problem source's licence is not known (`" in card and "--license states it" in card
+    assert "Language: not recorded (`" in card
+    assert "| verified | 8 lines: 8 samples run (50.0% pass)" in card and "pass 4, wrong_answer 4" in card
+    assert "| published | 4 rows (train 4); 0 not passing left out |" in card
+    assert "- Teacher model: not recorded" not in card and "no sample sidecar and no `meta` in the records" in card
+
+
+def test_license_language_and_tags_are_the_users(own_data, tmp_path):
+    done = publish_cli(own_data, "--name", "mine", "--out", tmp_path, "--license", "apache-2.0", "--language", "en,fr",
+                       "--tags", "math,my-set")
+    assert done.returncode == 0, done.stderr
+    header = header_of(tmp_path / "mine")
+    assert "license: apache-2.0" in header and "language:\n- en\n- fr" in header and "tags:\n- math\n- my-set\n" in header
+    card = (tmp_path / "mine" / "README.md").read_text()
+    assert "Licence: `apache-2.0` (given with --license)" in card and "`en`, `fr` (given with --language)" in card
+
+
+def test_pipeline_yaml_takes_the_card_keys_typed(tmp_path):
+    from ekt_curate.errors import EktError
+    from ekt_curate.stages.pipeline import load_pipeline
+
+    path = tmp_path / "p.yaml"
+    path.write_text("workdir: w\npublish: {license: cc-by-4.0, language: [en], tags: [math], messages: true}\n")
+    section = load_pipeline(path).publish
+    assert (section.license, section.language, section.tags, section.messages) == ("cc-by-4.0", ["en"], ["math"], True)
+    for bad, message in (("license: MIT", "publish.license: string should match pattern"),
+                         ("language: en", "publish.language: input should be a valid list"),
+                         ("tags: ['a b']", "publish.tags.0: string should match pattern"),
+                         ("messages: maybe", "publish.messages: input should be a valid boolean")):
+        path.write_text(f"workdir: w\npublish: {{{bad}}}\n")
+        with pytest.raises(EktError, match=message.replace(".", r"\.")):
+            load_pipeline(path)
+
+
+def test_messages_column_loads_offline_for_trl(curated, tmp_path):
+    done = publish_cli(curated, "--name", "chat", "--out", tmp_path, "--messages")
+    assert done.returncode == 0, done.stderr
+    code = ("import datasets, json, sys\nfrom trl.data_utils import is_conversational\n"
+            "plain = datasets.load_dataset(sys.argv[1])['train']\n"
+            "chat = datasets.load_dataset(sys.argv[1], 'messages')['train']\n"
+            "print(json.dumps({'plain': plain.column_names, 'chat': chat.column_names, 'pairs': "
+            "[[p, c] for p, c in zip(plain['prompt'], plain['completion'])], 'messages': list(chat['messages']), "
+            "'conversational': is_conversational(chat[0])}))")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf-home")}
+    loaded = subprocess.run([sys.executable, "-c", code, str(tmp_path / "chat")], capture_output=True, text=True,
+                            env=env, timeout=300)
+    assert loaded.returncode == 0, loaded.stderr
+    data = json.loads(loaded.stdout.strip().splitlines()[-1])
+    # the default view keeps prompt/completion only, the messages view messages only: SFTTrainer
+    # would otherwise pick its format from whichever key it meets first
+    assert "messages" not in data["plain"] and {"prompt", "completion"} <= set(data["plain"])
+    assert "messages" in data["chat"] and not {"prompt", "completion"} & set(data["chat"])
+    assert len(data["messages"]) == sum(1 for _ in curated.open()) and data["conversational"] is True
+    assert data["messages"] == [[{"role": "user", "content": prompt}, {"role": "assistant", "content": completion}]
+                                for prompt, completion in data["pairs"]]
+    assert "config_name: messages" in header_of(tmp_path / "chat")
+
+
+def run_cli(*args: object, env: dict | None = None) -> None:
+    done = subprocess.run([sys.executable, "-m", "ekt_curate", *map(str, args)], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, **(env or {})})
+    assert done.returncode == 0, done.stderr
+
+
+def test_card_reads_sampling_and_verifier_settings_from_the_sidecars(endpoint, tmp_path, fast_policy_file):
+    """sample (a real local OpenAI-compatible server) -> verify in two shards -> merge -> dedup -> publish."""
+    samples = tmp_path / "s.jsonl"
+    run_cli("sample", "-q", "--backend", "openai", "--base-url", endpoint, "--model", "big-teacher", "--problems",
+            "gsm8k:test", "--limit", "6", "-n", "2", "--temperature", "0.7", "-o", samples,
+            env={"OPENAI_API_KEY": "sk-test"})
+    for shard in (0, 1):
+        run_cli("verify", "-q", samples, "--shard", f"{shard}/2", "--problems", "gsm8k:test", "--policy",
+                fast_policy_file, "--gold-precision", "always", "-o", tmp_path / f"v{shard}.jsonl")
+    run_cli("merge", tmp_path / "v0.jsonl", tmp_path / "v1.jsonl", "-o", tmp_path / "s.verified.jsonl")
+    run_cli("dedup", "-q", tmp_path / "s.verified.jsonl")
+    done = publish_cli(tmp_path / "s.curated.jsonl", "--name", "t", "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    card = (tmp_path / "out" / "t" / "README.md").read_text()
+    for fact in ("Teacher model: `big-teacher`", "Backend: `openai`", "Endpoint: `completions`",
+                 "Chat template: none", "Temperature: `0.7`", "Samples per problem (n): `2`", "Seeding: `sample`",
+                 "Stop sequences: `\\nQ:`", "| sampled | 12 samples written for 6 problems, n = 2",
+                 "| verified | 12 lines: 12 samples run (", "Gold precision (--gold-precision): `always`",
+                 "Checker (--checker): `strict`", "Verified in 2 shards, merged by `ekt-curate merge",
+                 "Sample command: `ekt-curate sample -q --backend openai", "license: mit"):
+        assert fact in card, fact
+    assert "not recorded" not in card.split("## Commands")[0].split("## Teacher and sampling")[1]
+    assert "sk-test" not in card
