@@ -121,8 +121,9 @@ def _dedup_parser(sub: argparse._SubParsersAction) -> None:
                                    "tokens, numbers and operators included). Dropped records go to "
                                    "OUTPUT_STEM.dropped.jsonl with the reason.",
                        epilog=epilog(4, 5, hub=HUB_SOURCE))
-    p.add_argument("input", type=Path, help="a verified file (output of 'ekt-curate verify')")
-    p.add_argument("-o", "--output", type=Path, help="default: INPUT_STEM.curated.jsonl next to the input")
+    p.add_argument("input", type=Path, help="a verified file (output of 'ekt-curate verify'), or " + SOURCES_HELP)
+    p.add_argument("-o", "--output", type=Path,
+                   help="default: INPUT_STEM.curated.jsonl next to the input (for hf:, in the current folder)")
     p.add_argument("--threshold", type=float, default=0.85, help="near-duplicate Jaccard threshold (default: 0.85)")
     p.add_argument("--num-perm", type=int, default=128, help="MinHash permutations (default: 128)")
     p.add_argument("--max-per-task", type=int, metavar="K",

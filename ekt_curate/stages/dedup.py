@@ -1,7 +1,8 @@
 """`ekt-curate dedup`: keep passing samples, drop duplicates within each task.
 
-Two passes over the verified file, so memory holds one MinHash row (num_perm
-uint32) and a few ints per eligible sample, never the records themselves:
+The input is any source verify reads (ekt_curate/sources.py: JSON Lines, parquet, CSV, a dataset
+folder, ``hf:``; a Hub dataset is streamed once per pass). Two passes over it, so memory holds
+one MinHash row (num_perm uint32) and a few ints per eligible sample, never the records themselves:
 1. read, canonicalize, MinHash in bulk, decide per task;
 2. re-read, write kept records (plus ``dedup``) to the output and every dropped
    record (plus ``dedup_dropped`` with the reason) to ``<output stem>.dropped.jsonl``,
@@ -18,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from ekt_curate.errors import EktError
-from ekt_curate.jsonl import LineWriter, count_lines, iter_lines, open_input
+from ekt_curate.jsonl import LineWriter
+from ekt_curate.output_lock import OutputLock
 from ekt_curate.provenance import write_meta
 
 BATCH = 4096  # programs per MinHash.bulk call
@@ -51,8 +53,12 @@ def output_paths(config: DedupConfig) -> tuple[Path, Path]:
     if config.output is not None:
         output = config.output
     else:
-        stem = config.input.name.removesuffix(".jsonl").removesuffix(".verified")
-        output = config.input.with_name(f"{stem}.curated.jsonl")
+        from ekt_curate.sources import parse_source
+
+        # next to a local input (file or folder); a Hub dataset's output goes to the current folder
+        source = parse_source(config.input)
+        stem = source.stem.removesuffix(".verified")
+        output = Path(f"{stem}.curated.jsonl") if source.path is None else config.input.with_name(f"{stem}.curated.jsonl")
     return output, output.with_name(output.name.removesuffix(".jsonl") + ".dropped.jsonl")
 
 
@@ -65,7 +71,7 @@ def check_settings(config: DedupConfig) -> None:
         raise EktError(f"--max-per-task must be at least 1, got {config.max_per_task}")
 
 
-def no_verdicts_error(source: Path) -> EktError:
+def no_verdicts_error(source: Path | str) -> EktError:
     return EktError(f"{source}: no record has a verdict: dedup keeps the samples that passed 'ekt-curate "
                     f"verify', so verify it first (or pass --unverified to dedup raw samples); nothing was written")
 
@@ -172,25 +178,37 @@ def sidecar(config: DedupConfig, read: int, kept: int, dropped: Counter[str], ta
 
 def run_dedup(config: DedupConfig, progress: Callable[[int, int], Callable[[int], None]] | None = None,
               ) -> DedupSummary:
-    import time
+    """One run per output, as verify and publish: a second one refuses (EktError) before touching anything."""
+    from ekt_curate.sources import parse_source
 
     check_settings(config)
-    source = open_input(config.input)
+    source = parse_source(config.input)  # one line for a missing, empty or CSV-as-JSONL input; hf: offline is exit 4
     output, dropped_path = output_paths(config)
     for path in (output, dropped_path):
-        if path.resolve() == source.resolve():
+        if source.path is not None and path.resolve() == source.path.resolve():
             raise EktError(f"{path}: the output would overwrite the input")
+    with OutputLock(output):
+        return _dedup(config, source, output, dropped_path, progress)
+
+
+def _dedup(config: DedupConfig, source: Any, output: Path, dropped_path: Path,
+           progress: Callable[[int, int], Callable[[int], None]] | None) -> DedupSummary:
+    import time
+
+    from ekt_curate.sources import count, iter_raw
+
+    for path in (output, dropped_path):
         if path.exists() and not config.overwrite:
             raise EktError(f"{path} already exists: pass --overwrite to replace it")
     started = time.monotonic()
     summary = DedupSummary(output, dropped_path)
-    total = count_lines(source)
+    total = count(source)  # 0 where a streamed source's length is unknown
     advance = progress(2 * total, 0) if progress else (lambda n: None)
 
-    plan = plan_dedup(iter_lines(source), config, advance)  # pass 1
+    plan = plan_dedup(iter_raw(source), config, advance)  # pass 1
     summary.read = plan.read
     if plan.read and not plan.verdicts and not config.unverified:
-        raise no_verdicts_error(source)
+        raise no_verdicts_error(source.label)
     for path in (output, dropped_path):
         path.unlink(missing_ok=True)  # the writers append
     summary.tasks = plan.tasks
@@ -199,7 +217,7 @@ def run_dedup(config: DedupConfig, progress: Callable[[int, int], Callable[[int]
     kept_writer, dropped_writer = LineWriter(output), LineWriter(dropped_path)
     output.touch()  # an empty result is still a result: the summary names only files that exist
     try:
-        for _, record, reason in dedup_outcomes(iter_lines(source), plan, advance):
+        for _, record, reason in dedup_outcomes(iter_raw(source), plan, advance):
             if reason is None:
                 kept_writer.write(record)
                 summary.kept += 1

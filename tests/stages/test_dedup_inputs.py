@@ -1,0 +1,125 @@
+"""dedup reads the sources verify reads (parquet, CSV, dataset folders, hf:) and holds the output lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.stages.conftest import write_jsonl
+
+pd = pytest.importorskip("pandas")
+
+
+def ekt(*args: object, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ekt_curate", *map(str, args)], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=300)
+
+
+def verified_records() -> list[dict]:
+    """Three tasks: an exact duplicate pair, a failing sample, and programs that differ."""
+    def record(task: int, completion: str, passed: bool = True) -> dict:
+        return {"task_id": f"t/{task}", "question": f"q{task}", "gold": "4", "completion": completion,
+                "verdict": {"status": "pass" if passed else "wrong_answer", "passed": passed,
+                            "answer": "4" if passed else "5", "cpu_ms": 1.0, "wall_ms": 1.0}}
+
+    return [record(0, "answer = 2 + 2"), record(0, "answer = 2 + 2\n"), record(0, "answer = 5", passed=False),
+            record(1, "x = 1\nanswer = x * 4"), record(1, "total = 8\nanswer = total // 2"),
+            record(2, "answer = sum([1, 1, 1, 1])")]
+
+
+def read(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def kept(path: Path) -> list[tuple[str, str]]:
+    return [(r["task_id"], r["completion"]) for r in read(path)]
+
+
+@pytest.fixture
+def jsonl_result(tmp_path: Path) -> Path:
+    """The JSON Lines run every other source must match."""
+    (tmp_path / "ref").mkdir()
+    source = write_jsonl(tmp_path / "ref" / "v.jsonl", verified_records())
+    done = ekt("dedup", "-q", source, "-o", tmp_path / "ref" / "out.jsonl")
+    assert done.returncode == 0, done.stderr
+    return tmp_path / "ref" / "out.jsonl"
+
+
+def test_parquet_dedups_as_json_lines_do(tmp_path: Path, jsonl_result: Path) -> None:
+    source = tmp_path / "samples.verified.parquet"
+    pd.DataFrame(verified_records()).to_parquet(source)
+    done = ekt("dedup", "-q", source)
+    assert done.returncode == 0, done.stderr
+    output = tmp_path / "samples.curated.jsonl"  # named as for JSON Lines, next to the input
+    assert kept(output) == kept(jsonl_result) and len(kept(output)) == 4
+    dropped = read(tmp_path / "samples.curated.dropped.jsonl")
+    assert sorted(r["dedup_dropped"]["reason"] for r in dropped) == ["exact_duplicate", "not_passed"]
+    meta = json.loads((tmp_path / "samples.curated.jsonl.meta.json").read_text())
+    assert (meta["read"], meta["kept"], meta["input"]) == (6, 4, str(source))
+
+
+def test_dataset_folder_with_a_split(tmp_path: Path, jsonl_result: Path) -> None:
+    folder = tmp_path / "verified-set"
+    (folder / "data").mkdir(parents=True)
+    pd.DataFrame(verified_records()).to_parquet(folder / "data" / "test-00000-of-00001.parquet")
+    done = ekt("dedup", "-q", f"{folder}:test", env={"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+                                                     "HF_HOME": str(tmp_path / "hf-home")})
+    assert done.returncode == 0, done.stderr
+    assert kept(tmp_path / "verified-set-test.curated.jsonl") == kept(jsonl_result)
+
+
+def test_csv_of_raw_samples_with_unverified_and_csv_verdicts_refused(tmp_path: Path) -> None:
+    raw = tmp_path / "raw.csv"
+    pd.DataFrame([{k: v for k, v in r.items() if k != "verdict"} for r in verified_records()]).to_csv(raw, index=False)
+    done = ekt("dedup", "-q", raw, "--unverified")
+    assert done.returncode == 0, done.stderr
+    assert len(read(tmp_path / "raw.curated.jsonl")) == 5  # no verdicts: only the exact duplicate goes
+    # a CSV cell holds a verdict as text, not a mapping: refused with one line, nothing written
+    text = tmp_path / "v.csv"
+    pd.DataFrame([{**r, "verdict": json.dumps(r["verdict"])} for r in verified_records()]).to_csv(text, index=False)
+    done = ekt("dedup", "-q", text)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "no record has a verdict" in done.stderr
+    assert not (tmp_path / "v.curated.jsonl").exists()
+
+
+def test_a_bom_and_blank_lines_lose_no_record(tmp_path: Path, jsonl_result: Path) -> None:
+    source = tmp_path / "bom.jsonl"
+    lines = [json.dumps(r) for r in verified_records()]
+    source.write_bytes(b"\xef\xbb\xbf" + "\n\n".join(lines).encode() + b"\n\n")
+    done = ekt("dedup", "-q", source)
+    assert done.returncode == 0, done.stderr
+    assert kept(tmp_path / "bom.curated.jsonl") == kept(jsonl_result)
+    assert "invalid_line" not in (tmp_path / "bom.curated.dropped.jsonl").read_text()
+
+
+@pytest.mark.parametrize(("source", "code", "message"), [
+    ("hf:nobody-xyz/no-such-dataset", 4, "nobody-xyz/no-such-dataset"),
+    ("missing.jsonl", 2, "no such file"),
+    ("table.jsonl", 2, "looks like CSV"),
+])
+def test_bad_sources_are_one_line(tmp_path: Path, source: str, code: int, message: str) -> None:
+    (tmp_path / "table.jsonl").write_text("task_id,completion\nt/0,answer = 4\n")
+    done = subprocess.run([sys.executable, "-m", "ekt_curate", "dedup", "-q", source], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+                                                         "HF_HOME": str(tmp_path / "hf-home")})
+    assert done.returncode == code and done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and not list(tmp_path.glob("*curated*"))
+
+
+def test_a_second_run_on_the_same_output_is_refused(tmp_path: Path) -> None:
+    from ekt_curate.output_lock import OutputLock
+
+    source = write_jsonl(tmp_path / "v.jsonl", verified_records())
+    output = tmp_path / "v.curated.jsonl"
+    with OutputLock(output):  # the lock a running dedup holds on its output
+        done = ekt("dedup", "-q", source, "--overwrite")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "is being written by another run" in done.stderr
+    assert not output.exists() and not (tmp_path / "v.curated.dropped.jsonl").exists()
+    done = ekt("dedup", "-q", source)  # released: runs, and leaves no lock file behind
+    assert done.returncode == 0, done.stderr
+    assert output.exists() and not (tmp_path / "v.curated.jsonl.lock").exists()
