@@ -20,6 +20,7 @@ from fractions import Fraction
 # Libraries whose numeric scalars we convert; a program's own classes are never trusted.
 TRUSTED_NUMERIC_MODULES = ("numpy", "sympy", "mpmath", "gmpy2", "fractions", "decimal", "builtins")
 MAX_INT_DIGITS = 4000  # below CPython's int->str limit of 4300 digits
+MAX_DECIMAL_EXPONENT = 999_999  # Decimal('1E+999999999') is finite, and no answer to a word problem
 
 
 # Module globals shadow builtins: a program may rebind builtins.type, builtins.int or
@@ -46,6 +47,8 @@ def encode(value: object, max_chars: int = 1000) -> list[str]:
     if kind is Decimal:
         if not value.is_finite():
             raise NoAnswer(f"answer is Decimal({str(value)!r}), not a finite number")
+        if abs(value.adjusted()) > MAX_DECIMAL_EXPONENT:
+            raise NoAnswer(f"answer is a decimal with an exponent beyond 10**±{MAX_DECIMAL_EXPONENT}")
         return ["decimal", str(value)]
     if kind is str:
         if len(value) > max_chars:  # a cut text can mean something else ("-" + padding + "5")

@@ -28,8 +28,7 @@ from typing import Any
 from json.encoder import encode_basestring_ascii
 
 from ekt_curate.sandbox.answer_value import NoAnswer, encode
-from ekt_curate.sandbox.linux import (CAP_DAC_READ_SEARCH, PR_SET_DUMPABLE, PR_SET_KEEPCAPS, PR_SET_PDEATHSIG,
-                                      keep_only_capability, prctl)
+from ekt_curate.sandbox.linux import PR_SET_DUMPABLE, PR_SET_PDEATHSIG, prctl
 
 RESULT_FD = 3
 READY_MARK = b"R\n"  # written once confined, so a set-up failure report cannot be forged afterwards
@@ -44,17 +43,13 @@ class Confinement:
     """Everything the zygote prepares once, for every child it forks."""
 
     def __init__(self, *, limits: Any, landlock: Any, seccomp: Any, uid: int | None, gid: int | None,
-                 devnull_fd: int, zygote_pid: int, keep_read_search: bool = False):
+                 devnull_fd: int, zygote_pid: int):
         self.limits = limits
         self.landlock = landlock      # LandlockLayers or None (layer off)
         self.seccomp = seccomp        # the program filter (LoadableFilter) or None (layer off)
         self.uid = uid                # None: not root, or layer off
         self.gid = gid
         self.devnull_fd = devnull_fd
-        # The sandbox uid cannot traverse the interpreter's directories (pyenv under /root,
-        # 0700): keep CAP_DAC_READ_SEARCH alone, so file permissions no longer hide the
-        # standard library; what may be read at all is still only what Landlock grants.
-        self.keep_read_search = keep_read_search
         self.zygote_pid = zygote_pid
 
 
@@ -91,15 +86,11 @@ def child_main(conf: Confinement, scratch: str, fds: list[int], prelude: Any, ad
         os.closerange(RESULT_FD + 1, 1 << 20)
         if conf.uid is not None:
             layer = "drop_privileges"
-            if conf.keep_read_search:
-                prctl(PR_SET_KEEPCAPS, 1, what="prctl(PR_SET_KEEPCAPS)")
             os.setgroups([])
             os.setresgid(conf.gid, conf.gid, conf.gid)
             os.setresuid(conf.uid, conf.uid, conf.uid)
             if os.getuid() == 0 or os.geteuid() == 0:
                 raise OSError("still root after setresuid")
-            if conf.keep_read_search:  # see Confinement.keep_read_search
-                keep_only_capability(CAP_DAC_READ_SEARCH)
         else:  # a uid change clears the dumpable flag by itself (fs.suid_dumpable)
             prctl(PR_SET_DUMPABLE, 0, what="prctl(PR_SET_DUMPABLE)")
         if conf.seccomp is not None:

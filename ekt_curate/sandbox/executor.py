@@ -37,6 +37,7 @@ from ekt_curate.sandbox.workers import Worker
 
 ANSWER_MODES = ("auto", "solution", "stdout")  # plus "var:NAME"
 MAX_ATTEMPTS = 2           # a job whose zygote is lost is run again once, on a fresh zygote
+CANARY_IDS = 1 << 62       # canary jobs are numbered from here, apart from programs
 _READ = select.POLLIN | select.POLLHUP | select.POLLERR
 # Each probe is harmless if it succeeds; success means a layer is not doing its job.
 CANARY = """
@@ -106,6 +107,8 @@ class Sandbox:
         self._workers: list[Worker] = []
         self._scratch_root: str | None = None
         self._scratch_lock = -1
+        self._canaries = 0
+        self._uid_slots: list[tuple[int, int]] = []  # per worker: (uid offset, lock fd), as root
         self._config: dict[str, Any] = {}
         self._next_id = 0
         self._poller = select.poll()
@@ -134,8 +137,10 @@ class Sandbox:
                         **self._compile_seccomp()}
         pending: list[Worker] = []
         try:
+            if os.geteuid() == 0 and self.policy.layers.drop_privileges:
+                self._uid_slots = [scratch.claim_uid_slot() for _ in range(self.workers)]
             for index in range(self.workers):  # start them all, then wait: they boot in parallel
-                pending.append(Worker.spawn(index, self._config))
+                pending.append(self._spawn(index))
             for worker in pending:
                 worker.handshake()
             for worker in pending:
@@ -157,6 +162,9 @@ class Sandbox:
         if self._scratch_root:
             scratch.remove_root(self._scratch_root, self._scratch_lock)
             self._scratch_root = None
+        for _, lock in self._uid_slots:
+            os.close(lock)
+        self._uid_slots = []
 
     @property
     def layers(self) -> dict[str, str]:
@@ -180,8 +188,10 @@ class Sandbox:
                 self.start()
             yield from self._map(iter(codes), prelude, answer)
         finally:
-            self._abandon()
-            self._release()
+            try:
+                self._abandon()
+            finally:
+                self._release()
 
     def _map(self, source: Iterator[str], prelude: str | None, answer: str) -> Iterator[Result]:
         next_out = self._next_id
@@ -199,6 +209,10 @@ class Sandbox:
         """Hand jobs to every worker with room (re-runs first); True once the input is exhausted."""
         exhausted = False
         for worker in sorted(self._workers, key=lambda w: len(w.jobs)):
+            if worker.canary_pending or worker.canary_running:
+                if worker.canary_pending:  # nothing else runs on a zygote until its canary passed
+                    self._submit_canary(worker)
+                continue
             while len(worker.jobs) < self.depth:
                 if self._retry:
                     job = self._retry.popleft()
@@ -260,16 +274,14 @@ class Sandbox:
                 assert job is not None
                 if job.read(fd):
                     self._unwatch(fd)
+                    if not job.readers and job.started:
+                        job.exited_at = job.exited_at or time.monotonic()
                 self._maybe_done(worker, job)
             elif role == "input":
                 assert job is not None
                 self._unwatch(fd)
                 if not job.write_some():
                     self._watch(job.writer, select.POLLOUT, "input", worker, job)  # type: ignore[arg-type]
-            elif role == "exit":
-                assert job is not None
-                job.exited_at = job.exited_at or time.monotonic()
-                self._unwatch(fd)
 
     def _from_zygote(self, worker: Worker) -> None:
         records = worker.receive()
@@ -287,7 +299,6 @@ class Sandbox:
                 job.pid, job.pidfd = values[0], fds[0]
                 job.started = now
                 job.deadline = now + self.policy.limits.wall_seconds
-                self._watch(job.pidfd, select.POLLIN, "exit", worker, job)
                 if job.killed:  # over a limit (or abandoned) before it was reported started
                     job.kill()
             elif kind == b"E":
@@ -305,6 +316,10 @@ class Sandbox:
         del worker.jobs[job.id]
         for fd in job.close():
             self._unwatch(fd)
+        if job.canary:
+            worker.canary_running = False
+            self._check_canary(Result.from_message(classify(job, self.policy.limits)))
+            return
         if job.abandoned:
             return
         message = classify(job, self.policy.limits)
@@ -327,7 +342,9 @@ class Sandbox:
                 if not head.killed_at and not head.exited_at and now >= head.deadline:
                     head.timed_out = True
                     head.kill()
-                gone = head.exited_at or head.killed_at  # from then on the zygote has end_grace to report
+                # once the child is gone (its pipes closed) or killed, the zygote has end_grace to
+                # report it; a zygote stopped after its child exited is caught at the deadline
+                gone = head.exited_at or head.killed_at
                 due = gone + self.end_grace if gone else head.deadline
             if now >= due:
                 self._lose(worker, "stopped answering")
@@ -344,7 +361,7 @@ class Sandbox:
         for job in worker.jobs.values():
             for fd in job.close():
                 self._unwatch(fd)
-            if job.abandoned:
+            if job.abandoned or job.canary:  # the replacement runs a canary of its own
                 continue
             if job.attempt < MAX_ATTEMPTS:
                 self._retry.append(job.again(job.attempt + 1))
@@ -354,7 +371,8 @@ class Sandbox:
         worker.jobs.clear()
         del self._workers[slot]
         self.replacements += 1
-        fresh = Worker.spawn(worker.index, self._config).handshake()
+        fresh = self._spawn(worker.index).handshake()
+        fresh.canary_pending = True  # proved before it gets a job, as at start
         self._workers.insert(slot, fresh)
         self._watch(fresh.sock.fileno(), _READ, "zygote", fresh, None)
 
@@ -364,6 +382,8 @@ class Sandbox:
         self._retry.clear()
         for worker in self._workers:
             for job in worker.jobs.values():
+                if job.canary:
+                    continue        # a fresh zygote's proof runs to its end
                 job.abandoned = True
                 job.close_writer()  # a child not yet started reads a cut job and exits
                 job.kill()          # one started, now or when its start is reported
@@ -372,6 +392,12 @@ class Sandbox:
         self._finished.clear()
 
     # -- bookkeeping ----------------------------------------------------------------------------
+    def _spawn(self, index: int) -> Worker:
+        config = dict(self._config)
+        if self._uid_slots:
+            config["uid_offset"] = self._uid_slots[index][0]
+        return Worker.spawn(index, config)
+
     def _add_worker(self, worker: Worker) -> None:
         self._workers.append(worker)
         self._watch(worker.sock.fileno(), _READ, "zygote", worker, None)
@@ -412,42 +438,50 @@ class Sandbox:
                 f"seccomp layer unavailable (libseccomp through pyseccomp): {exc}; "
                 "install libseccomp2, or set layers.seccomp = false in a policy to run without it") from exc
 
-    def _self_test(self) -> None:
-        """Run a canary on every zygote and check that each layer the policy requires holds."""
-        jobs = {}
-        for worker in self._workers:
-            job = Job(self._next_id, json.dumps({"code": CANARY, "answer": "var:answer"}).encode("ascii"),
-                      self.policy.limits.output_bytes)
-            self._next_id += 1
-            self._submit(worker, job)
-            jobs[job.id] = worker
-        while any(job_id not in self._finished for job_id in jobs):
-            self._pump()
-        layers = self.policy.layers
-        for job_id in jobs:
-            result = self._finished.pop(job_id)
-            if result.status is not Status.OK:
-                raise LayerUnavailable(f"sandbox self-test failed: {result.status}: {result.detail}")
-            report = str(result.answer).split()
-            failures = []
-            if layers.seccomp:
-                if "affinity-set" in report:
-                    failures.append("seccomp (zygote allowlist): the canary called sched_setaffinity")
-                if "signalled-self" in report or "chmod-allowed" in report:
-                    failures.append("seccomp (program filter): the canary signalled outside its group or chmod-ed")
-            if layers.landlock:
-                if "proc-readable" in report:
-                    failures.append("landlock (zygote domain): the canary read /proc")
-                if "listed-scratch-area" in report:
-                    failures.append("landlock (program domain): the canary listed the zygote's scratch area")
-                if "wrote-outside-scratch" in report:
-                    failures.append("landlock (program domain): the canary wrote outside its scratch dir")
-            if os.geteuid() == 0 and layers.drop_privileges and not any(
-                    item.startswith("uid=") and item != "uid=0" for item in report):
-                failures.append(f"drop_privileges: the canary reported {report}")
-            if failures:
-                raise LayerUnavailable("sandbox cannot start: a sandbox layer did not hold: " + "; ".join(failures))
+    def _submit_canary(self, worker: Worker) -> None:
+        # ids of their own: map yields its jobs' ids in sequence, and must not wait for a canary's
+        job = Job(CANARY_IDS + self._canaries, json.dumps({"code": CANARY, "answer": "var:answer"}).encode("ascii"),
+                  self.policy.limits.output_bytes)
+        job.canary = True
+        self._canaries += 1
+        worker.canary_pending, worker.canary_running = False, True
+        self._submit(worker, job)
 
+    def _self_test(self) -> None:
+        """Prove every zygote before its first job (replacements too: see _feed)."""
+        for worker in self._workers:
+            self._submit_canary(worker)
+        while any(worker.canary_running or worker.canary_pending for worker in self._workers):
+            for worker in self._workers:
+                if worker.canary_pending:
+                    self._submit_canary(worker)
+            self._pump()
+
+    def _check_canary(self, result: Result) -> None:
+        """Raise LayerUnavailable unless the canary's report shows every required layer held."""
+        layers = self.policy.layers
+        if result.status is not Status.OK:
+            raise LayerUnavailable(f"sandbox self-test failed: {result.status}: {result.detail}")
+        report = str(result.answer).split()
+        failures = []
+        if layers.seccomp:
+            if "affinity-set" in report:
+                failures.append("seccomp (zygote allowlist): the canary called sched_setaffinity")
+            if "signalled-self" in report or "chmod-allowed" in report:
+                failures.append("seccomp (program filter): the canary signalled outside its group or chmod-ed")
+        if layers.landlock:
+            if "proc-readable" in report:
+                failures.append("landlock (zygote domain): the canary read /proc")
+            children_are_root = os.geteuid() == 0 and not layers.drop_privileges  # root reads past file modes
+            if "listed-scratch-area" in report and not children_are_root:
+                failures.append("landlock (program domain): the canary listed the zygote's scratch area")
+            if "wrote-outside-scratch" in report:
+                failures.append("landlock (program domain): the canary wrote outside its scratch dir")
+        if os.geteuid() == 0 and layers.drop_privileges and not any(
+                item.startswith("uid=") and item != "uid=0" for item in report):
+            failures.append(f"drop_privileges: the canary reported {report}")
+        if failures:
+            raise LayerUnavailable("sandbox cannot start: a sandbox layer did not hold: " + "; ".join(failures))
 
 def _raise_open_files_limit(wanted: int) -> None:
     """Each job holds five descriptors here; lift the soft limit toward the hard one if needed."""

@@ -12,9 +12,6 @@ _libc.syscall.restype = ctypes.c_long
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
 
 PR_SET_PDEATHSIG = 1
-PR_SET_KEEPCAPS = 8
-CAP_DAC_READ_SEARCH = 2
-_LINUX_CAPABILITY_VERSION_3 = 0x20080522
 PR_SET_DUMPABLE = 4
 PR_SET_SECCOMP = 22
 PR_SET_NO_NEW_PRIVS = 38
@@ -43,31 +40,26 @@ def raw_syscall(number: int, *args: object) -> tuple[int, int]:
 
 
 CLONE_NEWNS = 0x00020000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 1 << 14, 1 << 18
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 1 << 12, 1 << 14, 1 << 18
+_in_private_namespace = False
 
 
-def mount_private_tmpfs(path: str, size_mib: int, files: int) -> None:
-    """In a new mount namespace (this process and its children only), mount a tmpfs of bounded
-    size and file count on ``path``. Needs CAP_SYS_ADMIN. Raises OSError naming the step."""
+def enter_private_mount_namespace() -> None:
+    """A mount namespace of this process's own (its children share it): mounts made here are
+    invisible to the host and vanish with the process. Needs CAP_SYS_ADMIN."""
+    global _in_private_namespace
+    if _in_private_namespace:
+        return
     _check(_libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
     _check(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
-    options = f"size={size_mib}m,nr_inodes={files},mode=0711".encode()
-    _check(_libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, options),
+    _in_private_namespace = True
+
+
+def mount_tmpfs(path: str, options: str) -> None:
+    _check(_libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, options.encode()),
            f"mount tmpfs on {path}")
 
 
-class _CapHeader(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+def bind_mount(source: str, target: str) -> None:
+    _check(_libc.mount(source.encode(), target.encode(), None, MS_BIND, None), f"bind {source} on {target}")
 
-
-class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
-
-
-def keep_only_capability(capability: int) -> None:
-    """After a uid change made with PR_SET_KEEPCAPS: permitted and effective become exactly
-    this one capability (below 32), inheritable none. Raises OSError naming the step."""
-    header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
-    data = (_CapData * 2)()
-    data[0].effective = data[0].permitted = 1 << capability
-    _check(_libc.capset(ctypes.byref(header), data), "capset")

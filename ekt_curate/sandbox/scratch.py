@@ -67,3 +67,26 @@ def sweep_abandoned(parent: str) -> list[str]:
 def remove_root(root: str, lock: int) -> None:
     shutil.rmtree(root, ignore_errors=True)
     os.close(lock)
+
+
+UID_SLOTS = 1 << 16
+_UID_FOLDER = "ekt-sandbox-uids"
+
+
+def claim_uid_slot() -> tuple[int, int]:
+    """A uid offset no other live Sandbox on this host uses, and the lock fd that holds it.
+    RLIMIT_NPROC (the threads limit) is counted per uid across the host, so two sandboxes
+    must not share one; zygote pids do not tell them apart across PID namespaces (each
+    `unshare --pid` run numbers its zygotes alike). An flock per slot does: it is held while
+    the Sandbox lives and dies with its process. Slots are probed from 0, so the folder holds
+    as many files as sandboxes ever ran at once."""
+    folder = os.path.join(shared_memory_dir() or tempfile.gettempdir(), _UID_FOLDER)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    for slot in range(UID_SLOTS):
+        fd = os.open(os.path.join(folder, str(slot)), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return slot, fd
+        except OSError:
+            os.close(fd)
+    raise OSError(f"all {UID_SLOTS} sandbox uid slots are in use")

@@ -64,7 +64,7 @@ PROGRAM_SYSCALLS = (
 # program could otherwise set a setuid bit or forge a time stamp on a file its uid owns.
 SUPERVISOR_ONLY = (
     "clone", "kill", "prlimit64", "setrlimit", "setsid", "prctl", "pidfd_open", "sendmsg", "recvmsg",
-    "setgroups", "setresuid", "setresgid", "capset", "chown", "fchown", "fchownat", "lchown",
+    "setgroups", "setresuid", "setresgid", "chown", "fchown", "fchownat", "lchown",
     "chmod", "fchmod", "fchmodat", "fchmodat2", "utime", "utimes", "utimensat", "futimesat",
     "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self",
 )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
 import re
 import signal
@@ -36,7 +37,7 @@ _ANSWER_TEXT = {
     "int": re.compile(r"-?[0-9]{1,4300}"),
     "float": re.compile(r"-?(?:[0-9]+\.[0-9]+(?:e[-+][0-9]+)?|[0-9]+e[-+][0-9]+)"),
     "fraction": re.compile(r"-?[0-9]{1,4300}/[1-9][0-9]{0,4299}"),
-    "decimal": re.compile(r"-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:E[-+]?[0-9]+)?"),
+    "decimal": re.compile(r"-?(?:[0-9]{1,4300}(?:\.[0-9]{1,4300})?|\.[0-9]{1,4300})(?:E[-+]?[0-9]{1,6})?"),
     "bool": re.compile(r"True|False"),
     "str": re.compile(r".*", re.DOTALL),
 }
@@ -51,6 +52,7 @@ class Job:
         self.output_cap = output_cap
         self.attempt = attempt
         self.abandoned = False            # its result is no longer wanted
+        self.canary = False               # the executor's own probe of a fresh zygote
         self.sent = 0.0                   # monotonic time the zygote was asked to fork it
         self.started = 0.0                # ... the zygote reported the fork
         self.deadline = 0.0
@@ -219,7 +221,7 @@ def classify(job: Job, limits: Any) -> dict[str, Any]:
         if exit_code != 0:
             return {"status": "no_answer", "detail": f"program exited with code {exit_code} before reporting"}
         return {"status": "no_answer", "detail": "program ended the process before reporting an answer"}
-    message = _parse_child_message(body, CHILD_STATUSES)
+    message = _parse_child_message(body, CHILD_STATUSES, limits.answer_chars)
     if message is None:
         return {"status": "no_answer", "detail": "result channel tampered: malformed or repeated report"}
     if exit_code != 0:
@@ -237,12 +239,13 @@ def classify(job: Job, limits: Any) -> dict[str, Any]:
     return message
 
 
-def _parse_child_message(raw: bytes, statuses: set[str]) -> dict[str, Any] | None:
-    """Exactly one JSON object line with known keys and types; anything else is None."""
+def _parse_child_message(raw: bytes, statuses: set[str], answer_chars: int = 5000) -> dict[str, Any] | None:
+    """Exactly one JSON object line with known keys and types, and an answer the child's
+    encoder can have written; anything else is None."""
     if raw.count(b"\n") != 1 or not raw.endswith(b"\n"):
         return None
     try:
-        message = json.loads(raw)
+        message = json.loads(raw, object_pairs_hook=_unique_keys)
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than any report
         return None
     if not isinstance(message, dict) or message.get("status") not in statuses:
@@ -256,8 +259,9 @@ def _parse_child_message(raw: bytes, statuses: set[str]) -> dict[str, Any] | Non
     if "answer" in message:
         answer = message["answer"]
         if not (isinstance(answer, list) and len(answer) == 2 and answer[0] in ANSWER_KINDS
-                and isinstance(answer[1], str) and len(answer[1]) <= 5000
-                and _ANSWER_TEXT[answer[0]].fullmatch(answer[1])):
+                and isinstance(answer[1], str) and len(answer[1]) <= min(answer_chars, 5000)
+                and _ANSWER_TEXT[answer[0]].fullmatch(answer[1])
+                and (answer[0] != "float" or math.isfinite(float(answer[1])))):
             return None  # a report the child's encoder cannot have written: forged
         clean["answer"] = [answer[0], _clean_text(answer[1])]
     if message.get("answer_from") == "stdout":
@@ -267,6 +271,14 @@ def _parse_child_message(raw: bytes, statuses: set[str]) -> dict[str, Any] | Non
     if clean["status"] == "ok" and "answer" not in clean and "answer_from" not in clean:
         return None
     return clean
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A key given twice (the last would win silently) is tampering."""
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise ValueError("duplicate key")
+    return result
 
 
 def _clean_text(text: str) -> str:

@@ -44,6 +44,8 @@ class Worker:
         self.layers: dict[str, str] = {}
         self.dead = False
         self.last_end = 0.0              # when the zygote last reported a job ended
+        self.canary_pending = False      # a fresh zygote gets no job before its canary passed
+        self.canary_running = False
 
     @property
     def pid(self) -> int:

@@ -36,11 +36,12 @@ from typing import Any
 from ekt_curate.sandbox import protocol
 from ekt_curate.sandbox.child import Confinement, child_main
 from ekt_curate.sandbox.landlock import LandlockLayers
-from ekt_curate.sandbox.linux import mount_private_tmpfs
+from ekt_curate.sandbox.linux import bind_mount, enter_private_mount_namespace, mount_tmpfs
 from ekt_curate.sandbox.seccomp_filter import LoadableFilter, describe
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
-UID_SPAN = 1 << 22                  # children run as uid_base + (zygote pid mod this)
+UID_SPAN = 1 << 22                  # children run as uid_base + an offset below this
+SCRATCH_POOL = 256                  # scratch tmpfs instances per zygote; a program that creates a file uses one up
 SYSTEM_LIBRARY_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib")
 # The executor enforces each child's wall clock; this is the zygote's own backstop, for an
 # executor that is alive but no longer supervising (it is replaced long before this).
@@ -77,7 +78,11 @@ class Zygote:
     def __init__(self, config: dict[str, Any], sock: Any):
         self.policy = _Section({k: _Section(v) if isinstance(v, dict) else v for k, v in config["policy"].items()})
         self.worker = int(config["worker"])
-        self.jobs_done = 0
+        self.uid_offset = int(config.get("uid_offset", os.getpid() % UID_SPAN))
+        self.slots: list[str] = []      # scratch tmpfs instances (root only), used in turn
+        self.slot = 0
+        self.last_inode: int | None = None
+        self.job_dir: str | None = None
         self.preloaded_dirs = self._preload(config.get("prelude_imports", []))
         self.prelude = compile(config["prelude"], "<prelude>", "exec", dont_inherit=True) if config.get("prelude") else None
         self.sock = sock
@@ -86,21 +91,21 @@ class Zygote:
         # One scratch area per zygote, so no child can see another worker's files; named by
         # pid too, so a replacement never inherits what a dead predecessor's child left.
         self.scratch_area = os.path.join(config["scratch_root"], f"w{self.worker}-{os.getpid()}")
-        os.mkdir(self.scratch_area, 0o711)
+        os.mkdir(self.scratch_area)
+        os.chmod(self.scratch_area, 0o311)  # children reach their own dir in it; nobody lists it
         self.layers: dict[str, str] = {}
         self._scratch_quota()
         identity = self._identity()
-        landlock = self._confine_landlock()
+        roots = self._read_roots()
+        if identity["uid"] is not None:
+            self._reveal_roots(roots)
+        landlock = self._confine_landlock(roots)
         seccomp = self._confine_seccomp(config)
-        keep_read_search = identity["uid"] is not None and landlock is not None and bool(_hidden_by_permissions(
-            landlock.read_roots))
-        if keep_read_search:
-            self.layers["privileges"] += (f"; they keep CAP_DAC_READ_SEARCH alone, since file permissions hide "
-                                          f"{_hidden_by_permissions(landlock.read_roots)[0]} from other users "
-                                          "(reads stay limited to Landlock's roots)")
         self.confinement = Confinement(limits=self.policy.limits, landlock=landlock, seccomp=seccomp,
-                                       devnull_fd=self.devnull, zygote_pid=os.getpid(),
-                                       keep_read_search=keep_read_search, **identity)
+                                       devnull_fd=self.devnull, zygote_pid=os.getpid(), **identity)
+        self.confinement_uid, self.confinement_gid = identity["uid"], identity["gid"]
+        if not self._next_job_dir():
+            raise RuntimeError("cannot make a scratch directory for the first job")
 
     # -- set-up -------------------------------------------------------------------------------
     def _preload(self, config_imports: list[str]) -> list[str]:
@@ -133,18 +138,61 @@ class Zygote:
                 dirs.add(libs)
         return sorted(dirs)
 
-    def _confine_landlock(self) -> Any:
-        """Restrict the zygote itself; each child nests a thin domain of its own (landlock.py)."""
-        if not self.policy.layers.landlock:
-            self.layers["landlock"] = "off (policy)"
-            return None
+    def _read_roots(self) -> list[str]:
+        """What programs may read: the interpreter's library directories, the preloaded
+        packages' directories, the policy's read_paths."""
         stdlib = [sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib")]
         dynload = os.path.dirname(getattr(sys.modules.get("_ctypes"), "__file__", "") or stdlib[0])
         candidates = [*stdlib, dynload, *SYSTEM_LIBRARY_DIRS, *self.preloaded_dirs, *self.policy.allow.read_paths]
         roots = _outermost([os.path.realpath(path) for path in candidates if os.path.exists(path)])
         # Installed outside a virtualenv, this package (and the GSM8K gold answers in it) sits
         # beneath those roots; Landlock only grants, so grant around it instead.
-        roots = _roots_without(roots, os.path.realpath(os.path.dirname(os.path.dirname(__file__))))
+        return _roots_without(roots, os.path.realpath(os.path.dirname(os.path.dirname(__file__))))
+
+    def _reveal_roots(self, roots: list[str]) -> None:
+        """Where file permissions hide the roots from the sandbox uid (pyenv under a 0700 /root,
+        as on CI), programs could import only what was preloaded. In the zygote's own mount
+        namespace, cover each hiding directory with a small 0711 tmpfs and bind back only the
+        entries on the way to the roots: the standard library becomes reachable, the rest of
+        that directory disappears, and children need no capability. Landlock's rules attach to
+        inodes, so they hold through the bind mounts."""
+        revealed = []
+        for _ in range(16):  # nested hiding directories are revealed outermost first
+            hidden = _hidden_by_permissions(roots)
+            if not hidden:
+                break
+            top = min(hidden, key=lambda path: path.count(os.sep))
+            needed = sorted({os.path.relpath(root, top).split(os.sep)[0]
+                             for root in roots if root.startswith(top.rstrip(os.sep) + os.sep)})
+            try:
+                enter_private_mount_namespace()
+                sources = {name: os.open(os.path.join(top, name), os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+                           for name in needed}
+                mount_tmpfs(top, "size=64k,nr_inodes=256,mode=0711")
+                for name, fd in sources.items():
+                    target = os.path.join(top, name)
+                    if stat.S_ISDIR(os.fstat(fd).st_mode):
+                        os.mkdir(target)
+                    else:
+                        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
+                    bind_mount(f"/proc/self/fd/{fd}", target)
+                    os.close(fd)
+            except OSError as exc:
+                raise RuntimeError(f"drop_privileges layer: {top} hides the interpreter from the sandbox uid, "
+                                   f"and revealing it failed: {exc}") from exc
+            revealed.append(top)
+        else:
+            raise RuntimeError(f"drop_privileges layer: cannot reveal the interpreter's roots beneath {hidden}")
+        if revealed:
+            self.layers["privileges"] += (f"; {', '.join(revealed)} (not traversable by other users) covered by a "
+                                          "0711 tmpfs in the zygote's mount namespace, with only the way to the "
+                                          "interpreter bound back")
+
+    def _confine_landlock(self, roots: list[str]) -> Any:
+        """Restrict the zygote itself; each child nests a thin domain of its own (landlock.py)."""
+        if not self.policy.layers.landlock:
+            self.layers["landlock"] = "off (policy)"
+            return None
         try:
             layers = LandlockLayers()
             layers.restrict_zygote(roots, self.scratch_area)
@@ -168,9 +216,10 @@ class Zygote:
         return program
 
     def _scratch_quota(self) -> None:
-        """A private tmpfs for scratch, so a program that writes many files fills its own few MiB
-        (ENOSPC), not the host's memory or disk. Needs root; mounted before the zygote confines
-        itself, in a mount namespace of its own that dies with it."""
+        """Private tmpfs instances for scratch, so a program that writes many files fills its own
+        few MiB (ENOSPC), not the host's memory or disk. Needs root; mounted before the zygote
+        confines itself (Landlock forbids mounting after), in a mount namespace of its own that
+        dies with it. A pool, not one: see _next_job_dir."""
         limits = self.policy.limits
         if os.geteuid() != 0:
             self.layers["scratch"] = "not root: scratch is on the shared tmpfs, with no quota"
@@ -179,10 +228,17 @@ class Zygote:
             self.layers["scratch"] = "off (policy): scratch is on the shared tmpfs, with no quota"
             return
         try:
-            mount_private_tmpfs(self.scratch_area, limits.scratch_mib, limits.scratch_files)
+            enter_private_mount_namespace()
+            self.slots = []
+            for index in range(SCRATCH_POOL):
+                slot = os.path.join(self.scratch_area, str(index))
+                os.mkdir(slot)
+                mount_tmpfs(slot, f"size={limits.scratch_mib}m,nr_inodes={limits.scratch_files},mode=0711")
+                self.slots.append(slot)
         except OSError as exc:
             raise RuntimeError(f"scratch_quota layer unavailable: {exc}") from exc
-        self.layers["scratch"] = f"private tmpfs of {limits.scratch_mib} MiB and {limits.scratch_files} files"
+        self.layers["scratch"] = (f"private tmpfs of {limits.scratch_mib} MiB and {limits.scratch_files} files, a "
+                                  "fresh one after any program that created a file")
 
     def _identity(self) -> dict[str, int | None]:
         if os.geteuid() != 0:
@@ -191,10 +247,10 @@ class Zygote:
         if not self.policy.layers.drop_privileges:
             self.layers["privileges"] = "off (policy): children run as root"
             return {"uid": None, "gid": None}
-        # A uid of its own per zygote (not per worker index): RLIMIT_NPROC, the threads limit, is
-        # counted per uid across the host, so two sandboxes running at once (two verify runs,
-        # datatrove tasks on one node) must not share one budget.
-        uid = self.policy.layers.uid_base + os.getpid() % UID_SPAN
+        # A uid of its own per worker slot the executor claimed (scratch.claim_uid_slot):
+        # RLIMIT_NPROC, the threads limit, is counted per uid across the host, so two sandboxes
+        # running at once (two verify runs, datatrove tasks on one node) must not share one.
+        uid = self.policy.layers.uid_base + self.uid_offset
         self.layers["privileges"] = f"children run as uid {uid}, gid {self.policy.layers.gid}"
         return {"uid": uid, "gid": self.policy.layers.gid}
 
@@ -222,16 +278,11 @@ class Zygote:
     def run_job(self, token: int, fds: list[int]) -> bool:
         """Fork the child on the given pipe ends, report it, reap it, remove its scratch.
         False when scratch could not be removed (the zygote must not serve another job)."""
-        scratch = os.path.join(self.scratch_area, str(self.jobs_done))
-        self.jobs_done += 1
-        try:
-            os.mkdir(scratch, 0o700)
-            if self.confinement.uid is not None:
-                os.chown(scratch, self.confinement.uid, self.confinement.gid)
-        except OSError as exc:
+        scratch = self.job_dir
+        if scratch is None:  # the last job's clean-up could not make one: nothing runs here any more
             _close_all(fds)
-            self._send(protocol.FAILED.pack(b"F", token, exc.errno or 0))
-            return self._clean(scratch)
+            self._send(protocol.FAILED.pack(b"F", token, errno.ENOSPC))
+            return False
         address_space = int(os.pread(self.statm, 64, 0).split()[0]) * PAGE_SIZE
         forked = time.monotonic()
         pid = os.fork()
@@ -253,9 +304,37 @@ class Zygote:
         finally:
             os.close(pidfd)
         cpu_us = int((usage.ru_utime + usage.ru_stime) * 1_000_000)
-        healthy = self._clean(scratch)
+        healthy = self._clean(scratch) and self._next_job_dir()
         self._send(protocol.ENDED.pack(b"E", token, wait_status, cpu_us, wall_us))
         return healthy
+
+    def _next_job_dir(self) -> bool:
+        """Make the next job's scratch dir, always under the same name (a name must not tell a
+        program how many ran before it). A tmpfs numbers its inodes from a counter of its own
+        that every file a program creates advances, even one it deletes, so the inode of the
+        next dir would carry a number from one program to the next. So the next dir must be
+        exactly one inode after the last: if it is not, a program created files, and the next
+        job gets a fresh tmpfs from the pool. False when none is left (the zygote is replaced)."""
+        self.job_dir = None
+        base = self.slots[self.slot] if self.slots else self.scratch_area
+        path = os.path.join(base, "job")
+        try:
+            os.mkdir(path, 0o700)
+            inode = os.stat(path).st_ino
+            if self.slots and self.last_inode is not None and inode != self.last_inode + 1:
+                os.rmdir(path)
+                self.slot += 1
+                self.last_inode = None
+                if self.slot == len(self.slots):
+                    return False
+                return self._next_job_dir()
+            if self.confinement_uid is not None:
+                os.chown(path, self.confinement_uid, self.confinement_gid)
+        except OSError:
+            return False
+        self.last_inode = inode
+        self.job_dir = path
+        return True
 
     def _wait_for_exit(self, pid: int, pidfd: int, backstop: float) -> None:
         """Until the child exits. The executor kills it at its deadline; if the executor

@@ -14,6 +14,7 @@ import pytest
 
 from ekt_curate.sandbox import Sandbox, Status
 from tests.sandbox.conftest import fast_policy, sandbox_processes
+from tests.sandbox.test_lifecycle import _leftovers
 
 pytestmark = pytest.mark.hostile
 
@@ -147,7 +148,7 @@ def test_nothing_a_program_writes_in_scratch_survives_it():
         assert reader.status is Status.OK and reader.answer == "clean", reader
         zygote = box.zygote_pids[0]
         area = f"/proc/{zygote}/root{box._scratch_root}"
-        assert [os.listdir(os.path.join(area, entry)) for entry in os.listdir(area) if entry != ".owner"] == [[]]
+        assert [_leftovers(os.path.join(area, entry)) for entry in os.listdir(area) if entry != ".owner"] == [[]]
         assert box.replacements == 0
 
 
@@ -207,6 +208,10 @@ FORGED = {
     "float text that is not a float": '{"status":"ok","answer":["float","nan"]}',
     "int with a letter": '{"status":"ok","answer":["int","12a"]}',
     "unknown key": '{"status":"ok","answer":["int","1"],"verdict":"pass"}',
+    "infinite float": '{"status":"ok","answer":["float","1e+400"]}',
+    "huge decimal exponent": '{"status":"ok","answer":["decimal","1E+999999999"]}',
+    "text longer than answer_chars": '{"status":"ok","answer":["str","' + "x" * 1500 + '"]}',
+    "a key given twice": '{"status":"ok","answer":["int","1"],"answer":["int","2"]}',
     "two reports": '{"status":"ok","answer":["int","1"]}\\n{"status":"ok","answer":["int","2"]}',
 }
 
@@ -242,3 +247,28 @@ def test_a_value_that_would_be_cut_is_not_judged():
             assert result.status is Status.NO_ANSWER, f"{name}: {result}"
         exact = box.run(f"answer = 'y' * {limit}\n")
         assert exact.status is Status.OK and len(exact.answer) == limit
+
+
+INODE_SENDER = """
+import os
+for _ in range({value}):
+    os.close(os.open('t', os.O_CREAT | os.O_WRONLY))
+    os.unlink('t')
+answer = {value}
+"""
+INODE_RECEIVER = "import os\nanswer = (os.stat('.').st_ino, os.path.basename(os.getcwd()), os.statvfs('.').f_ffree)\n"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="scratch is a pool of private tmpfs only as root")
+def test_a_tmpfs_inode_counter_carries_no_number_from_one_program_to_the_next():
+    # Every file a program creates advances its tmpfs's inode counter, deleted or not; a later
+    # program could read the count off its own directory's inode. It must see the same thing
+    # whatever the earlier one encoded.
+    seen = []
+    for value in (100, 4217):
+        with Sandbox(fast_policy(), workers=1) as box:
+            honest = "answer = 1\n"
+            results = list(box.map([honest, INODE_SENDER.format(value=value), honest, INODE_RECEIVER]))
+            assert results[1].answer == value
+            seen.append(results[3].answer)
+    assert seen[0] == seen[1], f"the receiver saw {seen}"

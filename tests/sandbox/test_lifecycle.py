@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,6 +14,16 @@ import pytest
 
 from ekt_curate.sandbox import Sandbox, Status
 from tests.sandbox.conftest import fast_policy, sandbox_processes
+
+
+def _leftovers(area: str) -> list[str]:
+    """Everything in a zygote's scratch area but the (empty) dir made for its next job."""
+    found = []
+    for root, dirs, files in os.walk(area):
+        found += [os.path.join(root, name) for name in files]
+        found += [os.path.join(root, name) for name in dirs if name != "job" and not name.isdigit()]
+        found += [os.path.join(root, name) for name in dirs if name == "job" and os.listdir(os.path.join(root, name))]
+    return found
 
 
 def _open_fds(pid: int) -> int:
@@ -34,9 +45,10 @@ def test_no_leaks_after_2000_runs():
         # every job's scratch dir was removed; only the per-worker areas remain
         areas = sorted(name for name in os.listdir(scratch) if name != ".owner")  # .owner: the sweep's lock
         assert areas == sorted(f"w{i}-{pid}" for i, pid in enumerate(box.zygote_pids))
-        # seen from inside each zygote's mount namespace, where its scratch tmpfs is mounted
+        # seen from inside each zygote's mount namespace, where its scratch tmpfs are mounted:
+        # nothing but the next job's empty dir
         for index, pid in enumerate(box.zygote_pids):
-            assert os.listdir(f"/proc/{pid}/root{scratch}/w{index}-{pid}") == []
+            assert _leftovers(f"/proc/{pid}/root{scratch}/w{index}-{pid}") == []
     assert not os.path.exists(scratch)
 
 
@@ -48,13 +60,28 @@ def _children(pid: int) -> list[int]:
         return []
 
 
+def _long_running_child(zygote: int, seconds: float = 0.2) -> bool:
+    """The zygote has a child that has lived ``seconds`` (a test's sleeping program, not the
+    canary that proves a fresh zygote, which takes milliseconds)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    uptime = float(open("/proc/uptime").read().split()[0])
+    for child in _children(zygote):
+        try:
+            started = int(open(f"/proc/{child}/stat").read().rsplit(")", 1)[1].split()[19]) / ticks
+        except (OSError, IndexError, ValueError):
+            continue
+        if uptime - started >= seconds:
+            return True
+    return False
+
+
 def _when_running(box: Sandbox, action) -> threading.Thread:
-    """Call ``action(zygote_pid)`` once the worker's zygote has forked a child."""
+    """Call ``action(zygote_pid)`` once the worker's zygote runs a program for a while."""
     def watch() -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             pid = box.zygote_pids[0] if box.zygote_pids else None
-            if pid and _children(pid):
+            if pid and _long_running_child(pid):
                 action(pid)
                 return
             time.sleep(0.01)
@@ -71,6 +98,7 @@ def test_a_zygote_killed_mid_job_is_replaced_and_its_jobs_run_again():
         watcher.join()
         assert [(r.status, r.answer) for r in results] == [(Status.OK, 1), (Status.OK, 2)]
         assert box.zygote_pids[0] != first and box.replacements == 1
+        assert box._canaries == 2  # the replacement was proved before it got a job, as the first was
         assert box.run("answer = 3\n").answer == 3
 
 
@@ -97,7 +125,7 @@ def test_a_job_that_loses_its_zygote_twice_is_a_sandbox_error():
             deadline = time.monotonic() + 30
             while len(killed) < 2 and time.monotonic() < deadline:
                 pid = box.zygote_pids[0] if box.zygote_pids else None
-                if pid and pid not in killed and _children(pid):
+                if pid and pid not in killed and _long_running_child(pid):
                     os.kill(pid, signal.SIGKILL)
                     killed.append(pid)
                 time.sleep(0.01)
@@ -263,3 +291,17 @@ def test_a_killed_runs_scratch_is_swept_and_a_live_ones_is_not():
         assert not os.path.exists(dead_root)
         assert scratch.sweep_abandoned(os.path.dirname(live._scratch_root)) == []
         assert live.run("answer = 1").answer == 1
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="needs root and unshare")
+def test_sandboxes_in_different_pid_namespaces_never_share_a_uid():
+    # Zygote pids repeat across PID namespaces; the threads budget (RLIMIT_NPROC) is per uid
+    # across the host, so the uid comes from a host-wide claim, not from the pid.
+    code = ("import sys\nsys.path.insert(0, sys.argv[1])\nfrom ekt_curate.sandbox import Sandbox\n"
+            "with Sandbox('default', workers=2) as box:\n    print(box.layers['privileges'].split(',')[0])\n")
+    with Sandbox(fast_policy(), workers=2) as box:
+        here = box.layers["privileges"].split(",")[0]
+        other = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", code, os.getcwd()],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    uids = {int(text.split("uid ")[1]) for text in (here, other)}
+    assert len(uids) == 2, (here, other)
