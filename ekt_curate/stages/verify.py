@@ -23,8 +23,8 @@ from ekt_curate.judgement.compare import DEFAULT_REL_TOL, GOLD_PRECISION_MODES
 from ekt_curate.errors import EktError, InputError, OutputError
 from ekt_curate.jsonl import (LineWriter, count_lines, dumps, follow_lines, iter_lines, iter_records, open_input,
                               repair_tail)
-from ekt_curate.output_lock import OutputLock
 from ekt_curate.fields import DEFAULT_FIELDS, FieldNames
+from ekt_curate.output_lock import OutputLock
 from ekt_curate.provenance import meta_path, write_meta
 from ekt_curate.steps.attach_gold import AttachGold
 from ekt_curate.steps.base import Item
@@ -286,7 +286,7 @@ def build_steps(config: VerifyConfig, sandbox: Any, gold: dict[str, str] | None,
     return [ParseSamples(config.fields), AttachGold(gold, config.problems, config.fields),
             ExecutePrograms(sandbox),
             JudgeAnswers(config.rel_tol, config.gold_precision, config.checker,
-                         answer_chars=sandbox.policy.limits.answer_chars, warn=warn)]
+                         answer_chars=sandbox.policy.limits.answer_chars, warn=warn, policy=sandbox.policy)]
 
 
 def read_prelude(path: Path | None) -> str | None:

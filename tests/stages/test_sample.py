@@ -166,3 +166,14 @@ def test_endpoint_errors_are_one_line(tmp_path, capsys):
 def test_openai_needs_a_base_url(tmp_path, capsys):
     assert sample("--backend", "openai", "--model", "m", "-o", tmp_path / "s.jsonl") == 2
     assert "--base-url" in capsys.readouterr().err
+
+
+def test_pipeline_teacher_takes_endpoint_seeding_and_engine_args(tmp_path):
+    from ekt_curate.stages.pipeline import load_pipeline
+
+    path = tmp_path / "p.yaml"
+    path.write_text("workdir: w\nteacher:\n  backend: vllm\n  model: m\n  endpoint: chat\n  seeding: none\n"
+                    "  engine_args:\n    max_model_len: 4096\n    enforce_eager: true\n")
+    teacher = load_pipeline(path).teacher
+    assert teacher.endpoint == "chat" and teacher.seeding == "none"
+    assert teacher.engine_args == {"max_model_len": 4096, "enforce_eager": True}
