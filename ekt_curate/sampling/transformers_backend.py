@@ -99,7 +99,10 @@ class TransformersBackend:
             if inputs is None:
                 encoded = self.tokenizer(prompts, return_tensors="pt", padding=True,
                                          add_special_tokens=self.special_tokens).to(self.device)
-                output = self.net.generate(**encoded, num_return_sequences=copies, **kwargs)
+                # copies as rows, not num_return_sequences: generate's own sampling is off (the
+                # seeded sampler draws), and transformers refuses several sequences when greedy
+                encoded = {key: value.repeat_interleave(copies, dim=0) for key, value in encoded.items()}
+                output = self.net.generate(**encoded, **kwargs)
                 width = encoded["input_ids"].shape[1]
             else:
                 output = self.net.generate(**inputs, **kwargs)
