@@ -1,9 +1,10 @@
-"""The CLI handler of ``verify --executor``: build the configs, run, print where things went."""
+"""The CLI handlers of ``--executor`` (verify, dedup, sample): build the configs, run, print where things went."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from ekt_curate.distributed.deps import require_datatrove
 from ekt_curate.distributed.options import executor_settings
@@ -51,14 +52,8 @@ def run_dedup_executor(args: argparse.Namespace) -> int:
                          max_per_task=args.max_per_task, keep_failed=args.keep_failed, unverified=args.unverified,
                          overwrite=args.overwrite)
     result = run_dedup_distributed(config, executor, resume=args.resume)
-    if not result.merged:
-        print(f"submitted Slurm job {result.job_id}: {executor.tasks} ranks, logs in {result.workdir / 'logs'}\n"
-              f"when it has finished, run the same command with --resume to merge the ranks into "
-              f"{result.summary.output}")
-        return 0
-    skipped = f" ({result.skipped_ranks} already complete)" if result.skipped_ranks else ""
-    print(f"{executor.kind} executor, {executor.tasks} ranks by task{skipped}")
-    print_dedup_summary(result.summary)
+    if _report_ranks(result, executor, "by task"):
+        print_dedup_summary(result.summary)
     return 0
 
 
@@ -70,12 +65,18 @@ def run_sample_executor(args: argparse.Namespace, config: object) -> int:
 
     executor = ExecutorConfig(**executor_settings(args))
     result = run_sample_distributed(config, executor)  # type: ignore[arg-type]
+    if _report_ranks(result, executor, "by problem"):
+        print_sample_summary(result.summary)
+    return 0
+
+
+def _report_ranks(result: Any, executor: Any, split: str) -> bool:
+    """Say where a submitted Slurm job's ranks will go, or how the ranks ran; True once merged."""
     if not result.merged:
         print(f"submitted Slurm job {result.job_id}: {executor.tasks} ranks, logs in {result.workdir / 'logs'}\n"
               f"when it has finished, run the same command with --resume to merge the ranks into "
               f"{result.summary.output}")
-        return 0
+        return False
     skipped = f" ({result.skipped_ranks} already complete)" if result.skipped_ranks else ""
-    print(f"{executor.kind} executor, {executor.tasks} ranks by problem{skipped}")
-    print_sample_summary(result.summary)
-    return 0
+    print(f"{executor.kind} executor, {executor.tasks} ranks {split}{skipped}")
+    return True

@@ -12,12 +12,12 @@ def _share(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
 
 
-def print_stats(runs: list[Stats], names: list[str], stream: TextIO = sys.stdout) -> None:
+def print_stats(runs: list[Stats], names: list[str], stream: TextIO | None = None) -> None:
     from rich.console import Console
     from rich.markup import escape  # a task id is data, never markup
     from rich.table import Table
 
-    console = Console(file=stream)
+    console = Console(file=stream or sys.stdout)  # sys.stdout now, not at import (tests swap it)
     summary = Table(title="stats", title_justify="left")
     summary.add_column("metric")
     for name in names:
