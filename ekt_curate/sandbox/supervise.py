@@ -46,6 +46,11 @@ _ANSWER_TEXT = {
 class Job:
     """A program on its way through one worker: sent, started, ended, classified."""
 
+    __slots__ = ("id", "payload", "output_cap", "attempt", "abandoned", "canary", "sent", "started", "deadline",
+                 "exited_at", "pid", "pidfd", "end", "failed_errno", "buffers", "trimmed", "output_total",
+                 "timed_out", "over_output", "result_overflow", "killed", "killed_at", "writer", "readers",
+                 "written")
+
     def __init__(self, job_id: int, payload: bytes, output_cap: int, attempt: int = 1):
         self.id = job_id
         self.payload = payload
@@ -56,7 +61,7 @@ class Job:
         self.sent = 0.0                   # monotonic time the zygote was asked to fork it
         self.started = 0.0                # ... the zygote reported the fork
         self.deadline = 0.0
-        self.exited_at = 0.0              # the child is gone (pidfd readable)
+        self.exited_at = 0.0              # the child is gone (its pipes closed, or the zygote said so)
         self.pid = 0
         self.pidfd: int | None = None
         self.end: tuple[int, float, float] | None = None  # (wait status, CPU ms, wall ms) from the zygote
@@ -72,18 +77,20 @@ class Job:
 
     def open_pipes(self) -> list[int]:
         """Make the four pipes; return the child's ends (the caller sends, then closes them)."""
-        job_r, job_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        # One F_SETFL each (not os.set_blocking's get-then-set): the executor's ends never
+        # block, the child's always do (a full stdout pipe must stall the program, not fail it).
+        job_r, job_w = os.pipe2(os.O_CLOEXEC)
+        fcntl.fcntl(job_w, fcntl.F_SETFL, os.O_NONBLOCK)
         if len(self.payload) > 65536:  # room for the whole job when the kernel allows it
             try:
                 fcntl.fcntl(job_w, F_SETPIPE_SZ, min(len(self.payload), 1 << 20))
             except OSError:
                 pass
-        os.set_blocking(job_r, True)
         ends = [job_r]
         self.writer = job_w
         for index in (STDOUT, STDERR, RESULT):
             read_end, write_end = os.pipe2(os.O_CLOEXEC)
-            os.set_blocking(read_end, False)
+            fcntl.fcntl(read_end, fcntl.F_SETFL, os.O_NONBLOCK)
             self.readers[read_end] = index
             ends.append(write_end)
         return ends
