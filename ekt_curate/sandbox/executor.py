@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ekt_curate.sandbox import scratch
+from ekt_curate.sandbox.canary import CANARY, check_canary
 from ekt_curate.sandbox.errors import LayerUnavailable, SandboxError
 from ekt_curate.sandbox.policy import Policy, load_policy
 from ekt_curate.sandbox.program_text import extract_program
@@ -39,25 +40,6 @@ ANSWER_MODES = ("auto", "solution", "stdout")  # plus "var:NAME"
 MAX_ATTEMPTS = 2           # a job whose zygote is lost is run again once, on a fresh zygote
 CANARY_IDS = 1 << 62       # canary jobs are numbered from here, apart from programs
 _READ = select.POLLIN | select.POLLHUP | select.POLLERR
-# Each probe is harmless if it succeeds; success means a layer is not doing its job.
-CANARY = """
-import os
-report = []
-def probe(label, action):
-    try:
-        action()
-        report.append(label)
-    except OSError:
-        pass
-probe("affinity-set", lambda: os.sched_setaffinity(0, os.sched_getaffinity(0)))
-probe("signalled-self", lambda: os.kill(os.getpid(), 0))
-probe("chmod-allowed", lambda: os.chmod(".", 0o700))
-probe("proc-readable", lambda: os.close(os.open("/proc/self/status", os.O_RDONLY)))
-probe("listed-scratch-area", lambda: os.listdir(".."))
-probe("wrote-outside-scratch", lambda: os.rmdir(os.mkdir("../canary-probe") or "../canary-probe"))
-report.append(f"uid={os.getuid()}")
-answer = " ".join(report)
-"""
 
 
 def _imports_of(source: str | None) -> list[str]:
@@ -318,7 +300,7 @@ class Sandbox:
             self._unwatch(fd)
         if job.canary:
             worker.canary_running = False
-            self._check_canary(Result.from_message(classify(job, self.policy.limits)))
+            check_canary(Result.from_message(classify(job, self.policy.limits)), self.policy.layers)
             return
         if job.abandoned:
             return
@@ -457,31 +439,6 @@ class Sandbox:
                     self._submit_canary(worker)
             self._pump()
 
-    def _check_canary(self, result: Result) -> None:
-        """Raise LayerUnavailable unless the canary's report shows every required layer held."""
-        layers = self.policy.layers
-        if result.status is not Status.OK:
-            raise LayerUnavailable(f"sandbox self-test failed: {result.status}: {result.detail}")
-        report = str(result.answer).split()
-        failures = []
-        if layers.seccomp:
-            if "affinity-set" in report:
-                failures.append("seccomp (zygote allowlist): the canary called sched_setaffinity")
-            if "signalled-self" in report or "chmod-allowed" in report:
-                failures.append("seccomp (program filter): the canary signalled outside its group or chmod-ed")
-        if layers.landlock:
-            if "proc-readable" in report:
-                failures.append("landlock (zygote domain): the canary read /proc")
-            children_are_root = os.geteuid() == 0 and not layers.drop_privileges  # root reads past file modes
-            if "listed-scratch-area" in report and not children_are_root:
-                failures.append("landlock (program domain): the canary listed the zygote's scratch area")
-            if "wrote-outside-scratch" in report:
-                failures.append("landlock (program domain): the canary wrote outside its scratch dir")
-        if os.geteuid() == 0 and layers.drop_privileges and not any(
-                item.startswith("uid=") and item != "uid=0" for item in report):
-            failures.append(f"drop_privileges: the canary reported {report}")
-        if failures:
-            raise LayerUnavailable("sandbox cannot start: a sandbox layer did not hold: " + "; ".join(failures))
 
 def _raise_open_files_limit(wanted: int) -> None:
     """Each job holds five descriptors here; lift the soft limit toward the hard one if needed."""

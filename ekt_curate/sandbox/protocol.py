@@ -9,14 +9,17 @@ makes the child's four pipes itself and hands the zygote only their child-side e
     zygote -> executor   FAILED   token, errno                 (the zygote could not fork or make scratch)
 
 Records are fixed-size structs, so what either side reads is bounded before it is parsed.
-Imports only ``struct`` and ``array``: the zygote maps every module it imports, and each
-mapping makes every fork dearer.
+Imports only modules the zygote has anyway (struct, array, json, os): it maps every module it
+imports, and each mapping makes every fork dearer.
 """
 
 from __future__ import annotations
 
 import array
+import json
+import os
 import struct
+from typing import Any
 
 JOB = struct.Struct("=cQ")            # b"J", token
 STARTED = struct.Struct("=cQi")       # b"S", token, pid
@@ -38,3 +41,19 @@ def fds_from_ancillary(ancillary: list[tuple[int, int, bytes]]) -> list[int]:
 
 def rights(fds: list[int]) -> list[tuple[int, int, bytes]]:
     return [(SOL_SOCKET, SCM_RIGHTS, array.array("i", fds).tobytes())]
+
+
+def read_exact(fd: int, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = os.read(fd, size - len(data))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return data
+
+
+def read_config(fd: int) -> dict[str, Any]:
+    """The zygote's config: 4-byte big-endian length, then JSON, on its stdin (before the socket)."""
+    size = int.from_bytes(read_exact(fd, 4), "big")
+    return json.loads(read_exact(fd, size))

@@ -34,10 +34,12 @@ import time
 from typing import Any
 
 from ekt_curate.sandbox import protocol
+from ekt_curate.sandbox.protocol import read_config
 from ekt_curate.sandbox.child import Confinement, child_main
 from ekt_curate.sandbox.landlock import LandlockLayers
 from ekt_curate.sandbox.linux import bind_mount, enter_private_mount_namespace, mount_tmpfs
 from ekt_curate.sandbox.seccomp_filter import LoadableFilter, describe
+from ekt_curate.sandbox.zygote_fs import hidden_by_permissions, outermost, remove_tree, roots_without
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 UID_SPAN = 1 << 22                  # children run as uid_base + an offset below this
@@ -48,21 +50,6 @@ SYSTEM_LIBRARY_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/l
 BACKSTOP_SECONDS = 60.0
 CLEANER_SECONDS = 10.0              # removing one job's scratch; more means something is wrong
 EXIT_UNHEALTHY = 3                  # the zygote could not clean up: the executor replaces it
-
-
-def read_exact(fd: int, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = os.read(fd, size - len(data))
-        if not chunk:
-            raise EOFError
-        data += chunk
-    return data
-
-
-def read_config(fd: int) -> dict[str, Any]:
-    size = int.from_bytes(read_exact(fd, 4), "big")
-    return json.loads(read_exact(fd, size))
 
 
 class _Section:
@@ -144,10 +131,10 @@ class Zygote:
         stdlib = [sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib")]
         dynload = os.path.dirname(getattr(sys.modules.get("_ctypes"), "__file__", "") or stdlib[0])
         candidates = [*stdlib, dynload, *SYSTEM_LIBRARY_DIRS, *self.preloaded_dirs, *self.policy.allow.read_paths]
-        roots = _outermost([os.path.realpath(path) for path in candidates if os.path.exists(path)])
+        roots = outermost([os.path.realpath(path) for path in candidates if os.path.exists(path)])
         # Installed outside a virtualenv, this package (and the GSM8K gold answers in it) sits
         # beneath those roots; Landlock only grants, so grant around it instead.
-        return _roots_without(roots, os.path.realpath(os.path.dirname(os.path.dirname(__file__))))
+        return roots_without(roots, os.path.realpath(os.path.dirname(os.path.dirname(__file__))))
 
     def _reveal_roots(self, roots: list[str]) -> None:
         """Where file permissions hide the roots from the sandbox uid (pyenv under a 0700 /root,
@@ -158,7 +145,7 @@ class Zygote:
         inodes, so they hold through the bind mounts."""
         revealed = []
         for _ in range(16):  # nested hiding directories are revealed outermost first
-            hidden = _hidden_by_permissions(roots)
+            hidden = hidden_by_permissions(roots)
             if not hidden:
                 break
             top = min(hidden, key=lambda path: path.count(os.sep))
@@ -385,103 +372,16 @@ class Zygote:
         return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and not os.path.lexists(scratch)
 
 
-def _roots_without(roots: list[str], excluded: str) -> list[str]:
-    """The same readable tree minus ``excluded``: a root that contains it is replaced by its
-    entries, except the one on the way to ``excluded``, which is split the same way."""
-    kept: list[str] = []
-    for root in roots:
-        if excluded == root:
-            continue
-        if not excluded.startswith(root.rstrip(os.sep) + os.sep):
-            kept.append(root)
-            continue
-        try:
-            entries = sorted(os.scandir(root), key=lambda entry: entry.name)
-        except OSError:
-            continue
-        for entry in entries:
-            path = os.path.realpath(entry.path)
-            if path == excluded or excluded.startswith(path.rstrip(os.sep) + os.sep):
-                kept += _roots_without([path], excluded) if path != excluded else []
-            elif not (path + os.sep).startswith(excluded + os.sep):  # a link into it grants nothing
-                kept.append(path)
-    return kept
 
 
-def _outermost(paths: list[str]) -> list[str]:
-    """Drop duplicates and paths beneath another root (one Landlock rule each costs a syscall per child)."""
-    kept: list[str] = []
-    for path in sorted(set(paths)):
-        if not any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in kept):
-            kept.append(path)
-    return kept
 
 
-def _hidden_by_permissions(roots: list[str]) -> list[str]:
-    """Directories on the way to a read root that a uid other than the owner cannot traverse."""
-    hidden = []
-    for root in roots:
-        path = os.path.dirname(root) if not os.path.isdir(root) else root
-        while True:
-            try:
-                if not os.stat(path).st_mode & stat.S_IXOTH:
-                    hidden.append(path)
-            except OSError:
-                pass
-            if path == os.path.dirname(path):
-                break
-            path = os.path.dirname(path)
-    return sorted(set(hidden))
 
 
-def remove_tree(top: str) -> bool:
-    """Remove ``top`` and everything beneath it, holding two descriptors at most: descend by
-    openat(O_NOFOLLOW), climb by "..", unlink by name relative to the directory. Paths are
-    never built, so PATH_MAX and depth do not matter. Runs once the program is dead, so
-    nothing renames under it. True when ``top`` is gone."""
-    parent = os.open(os.path.dirname(top), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    names = [os.path.basename(top)]          # the path from ``parent`` down to ``fd``
-    fd = _open_dir(names[0], parent)
-    os.close(parent)
-    while True:
-        child = _first_entry(fd)
-        if child is not None:
-            name, is_dir = child
-            if is_dir:
-                below = _open_dir(name, fd)
-                os.close(fd)
-                fd = below
-                names.append(name)
-            else:
-                os.unlink(name, dir_fd=fd)
-            continue
-        up = os.open("..", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=fd)
-        os.close(fd)
-        os.rmdir(names.pop(), dir_fd=up)
-        if not names:
-            os.close(up)
-            return True
-        fd = up
 
 
-def _open_dir(name: str, dir_fd: int) -> int:
-    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-    try:
-        return os.open(name, flags, dir_fd=dir_fd)
-    except PermissionError:  # a program made it unreadable to itself (mode 000)
-        os.chmod(name, 0o700, dir_fd=dir_fd, follow_symlinks=False)
-        return os.open(name, flags, dir_fd=dir_fd)
 
 
-def _first_entry(fd: int) -> tuple[str, bool] | None:
-    with os.scandir(fd) as entries:
-        for entry in entries:
-            try:
-                mode = os.stat(entry.name, dir_fd=fd, follow_symlinks=False).st_mode
-            except FileNotFoundError:
-                continue
-            return entry.name, stat.S_ISDIR(mode)
-    return None
 
 
 def _kill_group(pid: int) -> None:

@@ -246,12 +246,12 @@ def test_a_failed_start_leaves_no_zygote_behind():
 
 
 def test_roots_are_granted_around_the_package(tmp_path):
-    from ekt_curate.sandbox.zygote import _roots_without
+    from ekt_curate.sandbox.zygote_fs import roots_without
 
     for name in ("lib/a", "lib/b", "lib/site/pkg/data", "lib/site/other", "share"):
         (tmp_path / name).mkdir(parents=True)
     (tmp_path / "lib" / "site" / "mod.py").write_text("")
-    roots = _roots_without([str(tmp_path / "lib"), str(tmp_path / "share")], str(tmp_path / "lib/site/pkg"))
+    roots = roots_without([str(tmp_path / "lib"), str(tmp_path / "share")], str(tmp_path / "lib/site/pkg"))
     assert sorted(os.path.relpath(r, tmp_path) for r in roots) == ["lib/a", "lib/b", "lib/site/mod.py",
                                                                   "lib/site/other", "share"]
 
