@@ -21,6 +21,7 @@ on every answer, or the run fails.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import multiprocessing
 import os
@@ -96,9 +97,11 @@ def rate(fn, programs: list[str], workers: int) -> tuple[float, list[str]]:
 
 # CPU per program, split by process: this one (the caller), the zygotes, and their children
 # (programs, cleaners). Steadier than programs/s on a shared VM, whose steal time moves rates.
-_CPU_SPLIT = """
-def cpu_split(box, run):
-    import os, resource
+def cpu_split(box, run) -> dict:
+    """CPU ms per program of caller, zygotes and children while ``run()`` maps programs (returns the count)."""
+    import os
+    import resource
+
     def ticks():
         zygote = children = 0
         for pid in box.zygote_pids:
@@ -106,18 +109,19 @@ def cpu_split(box, run):
             zygote += int(fields[11]) + int(fields[12])
             children += int(fields[13]) + int(fields[14])
         return zygote, children
-    own = lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+
+    def own():
+        return sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+
     z0, c0, s0 = *ticks(), own()
     count = run()
     z1, c1, s1 = *ticks(), own()
     hz = os.sysconf("SC_CLK_TCK")
     return {"caller": (s1 - s0) * 1000 / count, "zygotes": (z1 - z0) * 1000 / hz / count,
             "children": (c1 - c0) * 1000 / hz / count}
-"""
-exec(_CPU_SPLIT)
 
 # Run in a subprocess against another revision's package: one Sandbox.map round.
-_OTHER_REVISION = _CPU_SPLIT + """
+_OTHER_REVISION = inspect.getsource(cpu_split) + """
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
 from ekt_curate.sandbox import Sandbox
@@ -146,7 +150,7 @@ def ours_round(programs: list[str], workers: int) -> tuple[float, list, dict, di
             out["rate"] = len(programs) / (time.perf_counter() - start)
             return len(programs)
 
-        cpu = cpu_split(box, run)  # noqa: F821 - defined by exec(_CPU_SPLIT) above
+        cpu = cpu_split(box, run)
         return out["rate"], out["results"], box.layers, cpu
 
 

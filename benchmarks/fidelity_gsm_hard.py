@@ -67,7 +67,7 @@ def _execute(code: str) -> dict:
 
 
 def convert(repo: Path) -> None:
-    text = subprocess.run(["git", "-C", str(repo), "show", f"HEAD:datasets/gsmhardv2.jsonl"], capture_output=True,
+    text = subprocess.run(["git", "-C", str(repo), "show", "HEAD:datasets/gsmhardv2.jsonl"], capture_output=True,
                           text=True, check=True).stdout
     lines, size = [], 0
     for index, line in enumerate(filter(str.strip, text.splitlines())):

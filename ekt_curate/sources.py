@@ -15,7 +15,6 @@ mistyped local path is never sent to the network. Parquet, CSV, folders and the 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path

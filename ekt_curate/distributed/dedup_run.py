@@ -16,27 +16,17 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ekt_curate.distributed.dedup_step import DedupTasks, DedupWriter, dropped_of, kept_lines_of
 from ekt_curate.distributed.executors import ExecutorConfig
-from ekt_curate.distributed.ranks import prepare, rank_output, run_ranks, workdir_of
+from ekt_curate.distributed.ranks import RankedRun, prepare, rank_output, run_ranks, workdir_of
 from ekt_curate.errors import EktError
 from ekt_curate.jsonl import LineWriter
 from ekt_curate.output_lock import OutputLock
 from ekt_curate.provenance import meta_path, read_meta, write_meta
 from ekt_curate.stages.dedup import DedupConfig, DedupSummary, no_verdicts_error, output_paths, sidecar
-
-
-@dataclass
-class DistributedDedup:
-    summary: DedupSummary             # what ekt-curate dedup reports (print_dedup_summary)
-    workdir: Path
-    skipped_ranks: int = 0
-    merged: bool = False              # False: Slurm job submitted, not finished yet
-    job_id: str | None = None
 
 
 def dedup_pipeline(config: DedupConfig, output: Path, ranks_dir: Path) -> list:
@@ -47,7 +37,7 @@ def dedup_pipeline(config: DedupConfig, output: Path, ranks_dir: Path) -> list:
 
 def run_dedup_distributed(config: DedupConfig, executor: ExecutorConfig, resume: bool = False,
                           warn: Callable[[str], None] = lambda message: print(message, file=sys.stderr)
-                          ) -> DistributedDedup:
+                          ) -> RankedRun[DedupSummary]:
     output, dropped = output_paths(config)
     if config.input.resolve() in (output.resolve(), dropped.resolve()):
         raise EktError(f"{output}: the output would overwrite the input")
@@ -60,7 +50,7 @@ def run_dedup_distributed(config: DedupConfig, executor: ExecutorConfig, resume:
         prepare(workdir, output, (output, dropped, meta_path(output)), settings, resume, config.overwrite)
         started = time.monotonic()
         ran = run_ranks(pipeline, executor, workdir)
-        result = DistributedDedup(DedupSummary(output, dropped), workdir, ran.skipped, job_id=ran.job_id)
+        result = RankedRun(DedupSummary(output, dropped), workdir, ran.skipped, job_id=ran.job_id)
         if ran.job_id is not None:
             return result
         ranks = [rank_output(workdir / "ranks", output, rank, executor.tasks) for rank in range(executor.tasks)]

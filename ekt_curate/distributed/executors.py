@@ -71,10 +71,11 @@ def build_executor(pipeline: list, config: ExecutorConfig, logging_dir: Path, sk
     if config.kind == "slurm":
         from datatrove.executor import SlurmPipelineExecutor
 
+        from ekt_curate.distributed.quiet import QuietSlurmPipelineExecutor
+
         env_command = config.env_command or _this_venv()
-        if config.quiet:
-            from ekt_curate.distributed.quiet import QuietSlurmPipelineExecutor as SlurmPipelineExecutor
-        return SlurmPipelineExecutor(
+        slurm = QuietSlurmPipelineExecutor if config.quiet else SlurmPipelineExecutor
+        return slurm(
             pipeline, tasks=config.tasks, workers=config.workers, time=config.time, partition=config.partition,
             cpus_per_task=config.cpus_per_task, mem_per_cpu_gb=config.mem_per_cpu_gb, qos=config.qos,
             job_name=config.job_name, env_command=env_command, sbatch_args=dict(config.sbatch_args),

@@ -17,6 +17,7 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from ekt_curate.distributed.executors import ExecutorConfig, build_executor
 from ekt_curate.errors import EktError
@@ -61,10 +62,24 @@ def prepare(workdir: Path, output: Path, outputs: Iterable[Path], settings: dict
     state.write_text(json.dumps(settings, indent=2) + "\n")
 
 
+Summary = TypeVar("Summary")
+
+
 @dataclass
 class RanksRun:
     skipped: int                      # ranks completed by an earlier run
     job_id: str | None = None         # Slurm: submitted, not finished; merge on --resume
+
+
+@dataclass
+class RankedRun(Generic[Summary]):
+    """What a ranked dedup or sample run reports: the stage's own summary, once merged."""
+
+    summary: Summary                  # what the plain command reports (print_dedup_summary, ...)
+    workdir: Path
+    skipped_ranks: int = 0
+    merged: bool = False              # False: Slurm job submitted, not finished yet
+    job_id: str | None = None
 
 
 def run_ranks(pipeline: list, executor: ExecutorConfig, workdir: Path) -> RanksRun:

@@ -13,11 +13,10 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from ekt_curate.distributed.executors import ExecutorConfig
-from ekt_curate.distributed.ranks import prepare, rank_output, run_ranks, workdir_of
+from ekt_curate.distributed.ranks import RankedRun, prepare, rank_output, run_ranks, workdir_of
 from ekt_curate.distributed.sample_step import SampleProblems
 from ekt_curate.errors import EktError
 from ekt_curate.jsonl import LineWriter
@@ -29,18 +28,9 @@ RUN_SETTINGS = ("problems", "model", "n", "prompt", "temperature", "top_p", "max
                 "include_exemplars", "endpoint", "seeding", "base_url", "stop")
 
 
-@dataclass
-class DistributedSample:
-    summary: SampleSummary            # what ekt-curate sample reports (print_sample_summary)
-    workdir: Path
-    skipped_ranks: int = 0
-    merged: bool = False              # False: Slurm job submitted, not finished yet
-    job_id: str | None = None
-
-
 def run_sample_distributed(config: SampleConfig, executor: ExecutorConfig,
                            warn: Callable[[str], None] = lambda message: print(message, file=sys.stderr)
-                           ) -> DistributedSample:
+                           ) -> RankedRun[SampleSummary]:
     from ekt_curate.output_lock import OutputLock
     from ekt_curate.problems import iter_problems
 
@@ -62,7 +52,7 @@ def run_sample_distributed(config: SampleConfig, executor: ExecutorConfig,
         prepare(workdir, output, (output, meta_path(output)), settings, config.resume, config.overwrite)
         started = time.monotonic()
         ran = run_ranks([SampleProblems(workdir / "ranks", config)], executor, workdir)
-        result = DistributedSample(SampleSummary(output), workdir, ran.skipped, job_id=ran.job_id)
+        result = RankedRun(SampleSummary(output), workdir, ran.skipped, job_id=ran.job_id)
         if ran.job_id is not None:
             return result
         ranks = [rank_output(workdir / "ranks", output, rank, executor.tasks) for rank in range(executor.tasks)]

@@ -21,8 +21,7 @@ from typing import Any
 
 from ekt_curate.judgement.compare import DEFAULT_REL_TOL, GOLD_PRECISION_MODES
 from ekt_curate.errors import EktError, InputError, OutputError
-from ekt_curate.jsonl import (LineWriter, count_lines, dumps, follow_lines, iter_lines, iter_records, open_input,
-                              repair_tail)
+from ekt_curate.jsonl import LineWriter, dumps, follow_lines, iter_records, repair_tail
 from ekt_curate.fields import DEFAULT_FIELDS, FieldNames
 from ekt_curate.output_lock import OutputLock
 from ekt_curate.provenance import meta_path, write_meta

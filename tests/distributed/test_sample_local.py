@@ -3,7 +3,6 @@ HTTP server (tests/stages/test_sample.py's FakeCompletions: the program depends 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest

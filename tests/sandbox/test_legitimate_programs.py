@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from decimal import Decimal
 from fractions import Fraction
 
