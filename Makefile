@@ -5,18 +5,33 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo test test-fast test-vllm bench clean
+.PHONY: install constraints system-deps demo test test-fast test-vllm bench clean
 
 install: $(STAMP)
 
 # torch first and pinned: 2.13.0 resolves to a local CPU wheel here; any looser spec
-# resolved from scratch pulls several GB of CUDA wheels.
-$(STAMP): pyproject.toml
+# resolved from scratch pulls several GB of CUDA wheels. constraints.txt holds the versions the
+# suite last passed with, so a clean clone tests what we tested (a new major release of a
+# dependency arrives by `make constraints` and a test run, not by surprise in CI).
+EXTRAS := ml,dev,distributed,math
+
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e '.[ml,dev,distributed]'
+	$(PIP) install --quiet -c constraints.txt -e '.[$(EXTRAS)]'
 	touch $(STAMP)
+
+# Re-resolve the newest versions pyproject.toml allows, in a scratch venv, into constraints.txt;
+# then `make test` (which reinstalls .venv from the new file) decides whether they are kept.
+constraints:
+	rm -rf .venv-resolve && $(PYTHON) -m venv .venv-resolve
+	.venv-resolve/bin/python -m pip install --quiet --upgrade pip
+	.venv-resolve/bin/python -m pip install --quiet torch==2.13.0
+	.venv-resolve/bin/python -m pip install --quiet '.[$(EXTRAS)]'
+	{ echo "# written by 'make constraints': the versions 'make test' last passed with"; \
+	  .venv-resolve/bin/python -m pip freeze --exclude ekt-curate; } > constraints.txt
+	rm -rf .venv-resolve
 
 # Debian's chromium renders the HTML report in a test. Installed when we can (root + apt);
 # otherwise that one test is skipped and says why.

@@ -41,7 +41,7 @@ class MathVerifyChecker:
         except ImportError:
             from ekt_curate.errors import EktError
 
-            raise EktError("--checker math-verify needs the math-verify package (pip install math-verify)") from None
+            raise EktError("--checker math-verify needs the math-verify package (pip install 'ekt-curate[math]')") from None
         self.rel_tol, self.gold_precision, self.deadline = rel_tol, gold_precision, deadline
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()  # one comparison at a time on the one helper

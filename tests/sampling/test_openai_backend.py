@@ -34,7 +34,8 @@ class Teacher(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         cls = type(self)
         with cls.lock:
-            cls.requests.append((self.path, body, dict(self.headers)))
+            # header names are case-insensitive (HTTP); clients differ in how they spell them
+            cls.requests.append((self.path, body, {k.lower(): v for k, v in self.headers.items()}))
             cls.times.append(time.monotonic())
             scripted = cls.script.pop(0) if cls.script else None
         if scripted:
@@ -97,7 +98,7 @@ def test_chat_format_sends_messages_and_a_seed_per_sample(server, tmp_path, monk
                   "--api-key-env", "TEACHER_KEY") == 0
     assert {path for path, _, _ in Teacher.requests} == {"/v1/chat/completions"}
     bodies = [body for _, body, _ in Teacher.requests]
-    assert all(h["Authorization"] == "Bearer sk-secret-value" for _, _, h in Teacher.requests)
+    assert all(h["authorization"] == "Bearer sk-secret-value" for _, _, h in Teacher.requests)
     messages = bodies[0]["messages"]
     assert messages == load_prompt_format("pal-chat").messages(messages[-1]["content"])
     assert [m["role"] for m in messages] == ["system"] + ["user", "assistant"] * 8 + ["user"]
