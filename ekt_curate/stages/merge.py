@@ -23,7 +23,8 @@ from ekt_curate.jsonl import LineWriter, open_input
 from ekt_curate.provenance import read_meta, write_meta
 
 # Shards verified with different values of these are different experiments, never one file.
-SAME_SETTINGS = ("input", "policy", "answer", "rel_tol", "problems", "prelude")
+SAME_SETTINGS = ("input", "policy", "answer", "rel_tol", "gold_precision", "checker", "problems", "prelude",
+                 "fields")
 
 
 def _keyed(path: Path, key: str) -> Iterator[tuple[int, int, bytes, dict[str, Any]]]:

@@ -24,7 +24,8 @@ def make_shards(folder: Path, count: int = 3, lines: int = 9) -> list[Path]:
                    for line in range(1, lines + 1) if (line - 1) % count == index]
         path.write_text("".join(json.dumps(r) + "\n" for r in records))
         write_meta(path, "verify", {"samples": len(records), "policy": "default", "answer": "auto", "rel_tol": 1e-4,
-                                    "problems": None, "prelude": None, "shard": [index, count]},
+                                    "gold_precision": "auto", "checker": "strict", "problems": None,
+                                    "prelude": None, "shard": [index, count]},
                    upstream=folder / "s.jsonl")
         shards.append(path)
     return shards
@@ -60,6 +61,8 @@ def test_a_missing_shard_is_one_line_and_nothing_is_written(tmp_path, capsys):
     ("twice", "given twice"),
     ("no_sidecar", "no verify sidecar"),
     ("other_policy", "different policy"),
+    ("other_checker", "different checker"),
+    ("other_gold_precision", "different gold_precision"),
     ("other_count", "different splits"),
 ])
 def test_foreign_or_repeated_shards_are_refused(tmp_path, capsys, case, message):
@@ -68,10 +71,11 @@ def test_foreign_or_repeated_shards_are_refused(tmp_path, capsys, case, message)
         shards = [shards[0], shards[0], shards[1], shards[2]]
     elif case == "no_sidecar":
         Path(f"{shards[1]}.meta.json").unlink()
-    elif case in ("other_policy", "other_count"):
+    else:
         sidecar = Path(f"{shards[1]}.meta.json")
         meta = json.loads(sidecar.read_text())
-        meta.update(policy="strict") if case == "other_policy" else meta.update(shard=[1, 2])
+        meta.update({"other_policy": {"policy": "strict"}, "other_checker": {"checker": "math-verify"},
+                     "other_gold_precision": {"gold_precision": "off"}, "other_count": {"shard": [1, 2]}}[case])
         sidecar.write_text(json.dumps(meta))
     out = tmp_path / "merged.jsonl"
     assert main(["merge", *map(str, shards), "-o", str(out)]) == 2
@@ -111,8 +115,8 @@ def test_every_shard_empty_merges_to_an_empty_file(tmp_path):
     for shard in shards:
         shard.write_text("")
         meta = read_meta(shard)
-        write_meta(shard, "verify", {**{k: meta[k] for k in ("policy", "answer", "rel_tol", "problems", "prelude",
-                                                          "shard")}, "samples": 0})
+        write_meta(shard, "verify", {**{k: meta[k] for k in ("policy", "answer", "rel_tol", "gold_precision",
+                                                          "checker", "problems", "prelude", "shard")}, "samples": 0})
     shards[0].unlink()  # missing or empty: both are what verify leaves when it wrote no verdict
     out = tmp_path / "merged.jsonl"
     assert main(["merge", *map(str, shards), "-o", str(out)]) == 0
