@@ -15,6 +15,8 @@ plain generation.
 
 from __future__ import annotations
 
+import inspect
+
 from ekt_curate.errors import EktError
 from ekt_curate.sampling.base import Completion, SamplingParams, positional_seeds
 
@@ -44,6 +46,9 @@ class TransformersBackend:
         self.batch_size = batch_size
         self.dtype = str(torch_dtype).removeprefix("torch.")
         self._prefix: tuple[str, list[int], object] | None = None  # (text, token ids, KV cache)
+        # transformers 5.2x renamed past_key_values to cache (the old name warns, and goes in 6):
+        # the name this model's forward takes is the one generate and its outputs use too.
+        self.cache_key = "cache" if "cache" in inspect.signature(self.net.forward).parameters else "past_key_values"
         # A chat template writes the special tokens (BOS) itself: tokenizing its text must not add them again.
         self.special_tokens = True
 
@@ -123,7 +128,7 @@ class TransformersBackend:
             if len(ids) < 8:
                 return None
             with torch.inference_mode():
-                cache = self.net(torch.tensor([ids], device=self.device), use_cache=True).past_key_values
+                cache = getattr(self.net(torch.tensor([ids], device=self.device), use_cache=True), self.cache_key)
             self._prefix = (prefix, ids, cache)
         _, prefix_ids, cache = self._prefix
         length = len(prefix_ids)
@@ -138,7 +143,7 @@ class TransformersBackend:
         batch_cache = copy.deepcopy(cache)
         batch_cache.batch_repeat_interleave(len(ids))
         return {"input_ids": torch.tensor(ids, device=self.device),
-                "attention_mask": torch.tensor(mask, device=self.device), "past_key_values": batch_cache}
+                "attention_mask": torch.tensor(mask, device=self.device), self.cache_key: batch_cache}
 
 
 def _generated_lengths(new_tokens, pad_id: int | None, eos_id: int | None) -> list[int]:  # type: ignore[no-untyped-def]

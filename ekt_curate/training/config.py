@@ -1,7 +1,8 @@
 """The training config: a YAML of SFTConfig fields, each with a documented default here.
 
 Keys are TRL ``SFTConfig`` field names (see TRL's docs for the rest); an unknown key is an
-error naming the valid ones. ``auto`` for ``bf16`` and ``gradient_checkpointing`` means "on a
+error naming the valid ones. ``auto`` for ``bf16`` and ``gradient_checkpointing`` (or its newer
+name ``activation_checkpointing``) means "on a
 GPU that supports it, off on CPU", so the same file trains on a laptop and on a cluster
 (``accelerate launch -m ekt_curate train ...`` for several GPUs).
 """
@@ -75,6 +76,12 @@ def _number(value: Any) -> Any:
     return value
 
 
+def checkpointing_key() -> str:
+    """transformers 5.2x renamed ``gradient_checkpointing`` to ``activation_checkpointing`` (the old
+    name warns, and goes in 6): configs keep the old name, which works with every version."""
+    return "activation_checkpointing" if "activation_checkpointing" in _sft_fields() else "gradient_checkpointing"
+
+
 def resolve(values: dict[str, Any]) -> dict[str, Any]:
     """Turn ``auto`` into what this machine can do."""
     import torch
@@ -83,8 +90,12 @@ def resolve(values: dict[str, Any]) -> dict[str, Any]:
     resolved = dict(values)
     if resolved.get("bf16") == "auto":
         resolved["bf16"] = bool(gpu and torch.cuda.is_bf16_supported())
-    if resolved.get("gradient_checkpointing") == "auto":
-        resolved["gradient_checkpointing"] = gpu
+    key = checkpointing_key()
+    if key != "gradient_checkpointing" and "gradient_checkpointing" in resolved:
+        value = resolved.pop("gradient_checkpointing")
+        resolved.setdefault(key, value)  # a value written under the new name wins over our default
+    if resolved.get(key) == "auto":
+        resolved[key] = gpu
     if not gpu:
         resolved["use_cpu"] = True
     return resolved

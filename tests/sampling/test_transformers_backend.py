@@ -30,7 +30,7 @@ def test_prefix_cache_gives_the_same_next_token_distributions(backend):
     with torch.inference_mode():
         plain = torch.stack([backend.net(**tok(p, return_tensors="pt")).logits[0, -1] for p in prompts])
         cached = backend.net(input_ids=inputs["input_ids"][:, len(backend._prefix[1]):],
-                             attention_mask=inputs["attention_mask"], past_key_values=inputs["past_key_values"],
+                             attention_mask=inputs["attention_mask"], **{backend.cache_key: inputs[backend.cache_key]},
                              position_ids=(inputs["attention_mask"].cumsum(-1) - 1)[:, len(backend._prefix[1]):]
                              ).logits[:, -1]
     assert torch.allclose(cached[::2], plain, atol=1e-4) and torch.allclose(cached[1::2], plain, atol=1e-4)

@@ -1,14 +1,26 @@
 import pytest
 
 from ekt_curate.errors import EktError
-from ekt_curate.training.config import DEFAULTS, load_train_config, resolve
+from ekt_curate.training.config import DEFAULTS, checkpointing_key, load_train_config, resolve
 
 
 def test_defaults_are_sft_config_fields_and_resolve_on_cpu():
     values = resolve(load_train_config(None))
     assert values["completion_only_loss"] is True and values["packing"] is False
-    assert values["bf16"] is False and values["gradient_checkpointing"] is False and values["use_cpu"] is True
-    assert set(DEFAULTS) <= set(values)
+    assert values["bf16"] is False and values[checkpointing_key()] is False and values["use_cpu"] is True
+    assert set(DEFAULTS) - {"gradient_checkpointing"} <= set(values)
+
+
+def test_checkpointing_reaches_sft_config_under_the_name_it_takes_without_a_warning():
+    import warnings
+
+    from trl import SFTConfig
+
+    values = resolve(load_train_config(None, {"gradient_checkpointing": True}))
+    assert values[checkpointing_key()] is True
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        SFTConfig(output_dir="unused", **values)
 
 
 def test_yaml_1_1_surprises_are_read_as_meant(tmp_path):
