@@ -9,6 +9,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from tests_vllm.conftest import ENGINE_ARGS
 
 LIMIT, N = 5, 4
@@ -68,6 +70,18 @@ def test_a_bad_engine_arg_is_one_line(vllm_model, tmp_path):
     assert done.returncode == 2
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("ekt-curate: error:") and "max_model_len" in last and "Traceback" not in done.stderr
+
+
+def test_engine_args_are_typed_by_vllms_own_fields():
+    from ekt_curate.errors import EktError
+    from ekt_curate.sampling.vllm_engine_args import parse_engine_args
+
+    assert parse_engine_args(["dtype=float32", "max_model_len=4096", "enforce_eager=true",
+                              "gpu_memory_utilization=0.5", 'limit_mm_per_prompt={"image": 0}']) == {
+        "dtype": "float32", "max_model_len": 4096, "enforce_eager": True, "gpu_memory_utilization": 0.5,
+        "limit_mm_per_prompt": {"image": 0}}
+    with pytest.raises(EktError, match="dtype=float64: Input should be"):
+        parse_engine_args(["dtype=float64"])
 
 
 def test_server_completions_endpoint(vllm_server, tmp_path):
