@@ -68,7 +68,7 @@ def main() -> None:
                                    num_return_sequences=args.n, pad_token_id=tok.pad_token_id)
             plain_tokens += int((out[:, encoded["input_ids"].shape[1]:] != tok.pad_token_id).sum())
         plain = plain_tokens / (time.perf_counter() - start)
-        vllm_rate = _vllm(folder, prompts, params)
+        vllm_rate = _vllm(folder, prompts, params, backend.dtype)
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
     print(f"{device}; random Llama, {parameters / 1e6:.1f}M parameters, {backend.dtype}; {len(prompts)} 8-shot prompts "
           f"x n={args.n}, {args.max_new_tokens} new tokens; ekt-curate batch {step} prompts\n")
@@ -79,8 +79,9 @@ def main() -> None:
         print(f"| ekt-curate vLLM backend | {vllm_rate:,.0f} | {vllm_rate / plain:.1f}x |")
 
 
-def _vllm(folder: Path, prompts: list[str], params: SamplingParams) -> float | None:
-    """Generated tokens/s of the vLLM backend, or None without vLLM."""
+def _vllm(folder: Path, prompts: list[str], params: SamplingParams, dtype: str) -> float | None:
+    """Generated tokens/s of the vLLM backend in ``dtype`` (the transformers backend's: vLLM on CPU
+    would pick bfloat16), or None without vLLM."""
     import importlib.util
     import os
 
@@ -90,7 +91,7 @@ def _vllm(folder: Path, prompts: list[str], params: SamplingParams) -> float | N
     from ekt_curate.sampling.vllm_backend import VLLMBackend
 
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
-    backend = VLLMBackend(str(folder), engine_args={"enforce_eager": True})
+    backend = VLLMBackend(str(folder), engine_args={"enforce_eager": True, "dtype": dtype})
     try:
         backend.generate(prompts[:1], params)  # warm up
         start = time.perf_counter()
