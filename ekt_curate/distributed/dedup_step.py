@@ -26,7 +26,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from ekt_curate.distributed.ranks import rank_output
-from ekt_curate.jsonl import LineWriter, dumps, iter_lines
+from ekt_curate.jsonl import LineWriter, dumps
 from ekt_curate.provenance import meta_path, write_meta
 from ekt_curate.stages.dedup import DedupConfig, check_settings, dedup_outcomes, plan_dedup, sidecar
 
@@ -51,7 +51,9 @@ def dropped_of(output: Path) -> Path:
 
 class DedupTasks(PipelineStep):
     """Args:
-        source: a verified JSON Lines file (``ekt-curate verify``'s output)
+        source: verified samples (``ekt-curate verify``'s output) in any form plain dedup reads
+            (``ekt_curate.sources``: JSON Lines, parquet, CSV, a published folder, ``hf:ORG/NAME``);
+            every rank reads it whole, twice, and keeps the tasks it owns
         **settings: any of ``DedupConfig``'s: ``threshold``, ``num_perm``, ``max_per_task``,
             ``keep_failed``, ``unverified``
 
@@ -64,16 +66,18 @@ class DedupTasks(PipelineStep):
     type = "🫂 - DEDUP"
 
     def __init__(self, source: str | Path, **settings: Any):
-        from ekt_curate.jsonl import open_input
+        from ekt_curate.sources import parse_source
 
         super().__init__()
         self.config = DedupConfig(input=Path(source), **settings)
         check_settings(self.config)  # one line here, not a traceback in every rank
-        open_input(self.config.input)
+        self.source = parse_source(source)  # the reader plain dedup uses: the same positions, any format
         self.counts: dict[str, int] = {}  # read, verdicts, tasks of this rank, for DedupWriter's sidecar
 
     def _owned(self, rank: int, world_size: int) -> Iterator[tuple[int, bytes]]:
-        for line, raw in iter_lines(self.config.input):
+        from ekt_curate.sources import iter_raw
+
+        for line, raw in iter_raw(self.source):
             if raw.strip() and owner(line, raw, world_size) == rank:
                 yield line, raw
 

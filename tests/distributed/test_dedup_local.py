@@ -146,3 +146,30 @@ def test_quiet_keeps_datatrove_logs_off_stderr(verified: Path, tmp_path: Path) -
     assert (tmp_path / "quiet.jsonl").read_bytes() == (tmp_path / "loud.jsonl").read_bytes()
     logs = (tmp_path / "quiet.datatrove" / "logs" / "logs").iterdir()
     assert all("Launching pipeline" in log.read_text() for log in logs)  # still in the ranks' log files
+
+
+def test_a_parquet_input_is_read_as_plain_dedup_reads_it(verified: Path, tmp_path: Path) -> None:
+    """Ranks read the source as plain dedup does (ekt_curate.sources), not as JSON Lines: a
+    parquet file was once read as lines of bytes, and refused as having no verdicts."""
+    from datasets import Dataset
+
+    records = []
+    for line in verified.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and "task_id" in record:
+            records.append({**record, "task_id": str(record["task_id"])})
+    parquet = tmp_path / "verified.parquet"
+    Dataset.from_list(records).to_parquet(str(parquet))
+    plain, ranked = tmp_path / "plain.curated.jsonl", tmp_path / "ranked.curated.jsonl"
+    assert cli("dedup", parquet, "-o", plain, "--max-per-task", "3", "-q") == 0
+    assert cli("dedup", parquet, "-o", ranked, "--max-per-task", "3", "--executor", "local",
+               "--tasks", "3", "--workers", "2", "-q") == 0
+    assert ranked.read_bytes() == plain.read_bytes()
+    assert dropped(ranked).read_bytes() == dropped(plain).read_bytes()
+    kept = read_meta(ranked)["kept"]
+    assert kept == len(plain.read_text().splitlines()) and kept > len(records) // 3
+    reasons = {json.loads(line)["dedup_dropped"]["reason"] for line in dropped(plain).read_text().splitlines()}
+    assert "invalid_line" not in reasons
