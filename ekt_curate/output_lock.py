@@ -36,6 +36,8 @@ class OutputLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
+        if not self.path.parent.is_dir():  # a typo in -o, not a disk fault: exit 2, not 5
+            raise EktError(f"{self.output}: the folder {self.path.parent} does not exist")
         while True:
             try:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)

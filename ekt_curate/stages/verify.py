@@ -147,10 +147,15 @@ def _verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int],
     output, rejects_path = output_paths(config)
     if output.resolve() == source.resolve() or rejects_path.resolve() == source.resolve():
         raise EktError(f"{output}: the output would overwrite the input")
-    summary = VerifySummary(output, rejects_path)
-    start_after = _prepare_outputs(config, output, rejects_path, summary)
+    check_output_path(output)
+    # Everything that can be wrong with the options is found before an output is touched:
+    # --overwrite must never delete a finished run and then fail on a typo.
     prelude = read_prelude(config.prelude)
     gold = load_gold(config.problems, config.fields) if config.problems else None
+    sandbox = Sandbox(config.policy, workers=config.workers, prelude=prelude, answer=config.answer)
+    summary = VerifySummary(output, rejects_path)
+    start_after = _prepare_outputs(config, output, rejects_path, summary)
+    write_meta(output, "verify", {"complete": False, **settings_of(config)}, upstream=config.input)
     total = count_positions(parsed) if parsed else 0
     shard_total = total if not config.shard else len(range(config.shard[0], total, config.shard[1]))
     shard_done = start_after if not config.shard else len(range(config.shard[0], start_after, config.shard[1]))
@@ -162,7 +167,7 @@ def _verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int],
     started = time.monotonic()
     interrupted: KeyboardInterrupt | None = None  # SIGINT or SIGTERM: stop cleanly, sidecar, re-raise
     try:
-        with Sandbox(config.policy, workers=config.workers, prelude=prelude, answer=config.answer) as sandbox:
+        with sandbox:
             summary.layers = sandbox.layers
             steps = build_steps(config, sandbox, gold, warn)
             judge = steps[-1]
@@ -200,11 +205,9 @@ def _verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int],
         "complete": interrupted is None,  # an interrupted run's counts are of what it wrote
         "lines": summary.samples + summary.rejected, "samples": summary.samples, "rejected": summary.rejected,
         "statuses": dict(sorted(summary.statuses.items())), "tasks": len(summary.tasks),
-        "tasks_passed": len(summary.tasks_passed), "policy": config.policy, "answer": config.answer,
-        "rel_tol": config.rel_tol, "gold_precision": config.gold_precision, "checker": config.checker,
-        "gold_not_numeric_tasks": summary.gold_not_numeric, "problems": config.problems, "shard": list(config.shard) if config.shard else None,
-        "prelude": str(config.prelude) if config.prelude else None, "sandbox_layers": summary.layers,
-        "steps_this_run": summary.steps, "fields": vars(config.fields),
+        "tasks_passed": len(summary.tasks_passed), **settings_of(config),
+        "gold_not_numeric_tasks": summary.gold_not_numeric, "sandbox_layers": summary.layers,
+        "steps_this_run": summary.steps,
     }, upstream=config.input)
     if interrupted is not None:
         raise interrupted
@@ -235,6 +238,36 @@ def _write_verdict(item: Item, writer: LineWriter) -> bool:
     return True
 
 
+def settings_of(config: VerifyConfig) -> dict[str, Any]:
+    """What decides a verdict besides the program: a resumed run must use the same, or one file
+    would hold verdicts judged two ways under a sidecar that names only the last."""
+    return {"policy": config.policy, "answer": config.answer, "rel_tol": config.rel_tol,
+            "gold_precision": config.gold_precision, "checker": config.checker, "problems": config.problems,
+            "shard": list(config.shard) if config.shard else None,
+            "prelude": str(config.prelude) if config.prelude else None, "fields": vars(config.fields)}
+
+
+def check_output_path(output: Path) -> None:
+    """One line (exit 2) for an output that cannot be a file, before anything is written."""
+    if output.is_dir():
+        raise EktError(f"{output}: is a directory; -o takes a file name")
+    if not output.parent.is_dir():
+        raise EktError(f"{output}: the folder {output.parent} does not exist")
+
+
+def _check_resumed_settings(config: VerifyConfig, output: Path) -> None:
+    from ekt_curate.provenance import read_meta
+
+    earlier = read_meta(output)
+    if earlier is None or earlier.get("stage") != "verify":
+        return  # written before sidecars held settings, or killed before its first write
+    now = settings_of(config)
+    for key, value in now.items():
+        if key in earlier and earlier[key] != value:
+            raise EktError(f"{output}: cannot resume with {key} {value!r}: the run so far used {earlier[key]!r} "
+                           f"(resume with the same settings, or --overwrite to start again)")
+
+
 def _prepare_outputs(config: VerifyConfig, output: Path, rejects: Path, summary: VerifySummary) -> int:
     """Return the last input line already handled (0 for a fresh run)."""
     exists = output.exists() or rejects.exists()
@@ -244,6 +277,7 @@ def _prepare_outputs(config: VerifyConfig, output: Path, rejects: Path, summary:
         for path in (output, rejects, meta_path(output)):  # a stale sidecar would describe another run
             path.unlink(missing_ok=True)
         return 0
+    _check_resumed_settings(config, output)
     last = 0
     for path in (output, rejects):
         repair_tail(path)

@@ -134,3 +134,43 @@ def test_a_hub_dataset_offline_is_one_line_and_exit_4(tmp_path):
     assert done.stderr.count("\n") == 1 and "hf:" not in done.stderr.split("error:")[0]
     assert "openai/gsm8k:main:test" in done.stderr and "Hugging Face Hub" in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hf"] or not any(tmp_path.glob("*.jsonl"))
+
+
+def test_a_bad_option_with_overwrite_leaves_the_finished_run_alone(tmp_path, capsys, fast_policy_file):
+    """Every option is checked before an output is touched: --overwrite once deleted the verified
+    file and its sidecar, then failed on the typo."""
+    source = write_jsonl(tmp_path / "s.jsonl", [{"task_id": "a", "completion": GOOD, "gold": 72}])
+    out = tmp_path / "s.verified.jsonl"
+    assert verify(source, "--policy", fast_policy_file) == 0
+    before = out.read_bytes(), (tmp_path / "s.verified.jsonl.meta.json").read_bytes()
+    missing = tmp_path / "missing.py"
+    for bad in (("--answer", "foo"), ("--prelude", missing), ("--policy", "no-such-policy"),
+                ("--problems", tmp_path / "nothere.jsonl"), ("--problems", "gsm8k:validation")):
+        code = verify(source, "--overwrite", *(("--policy", fast_policy_file) if bad[0] != "--policy" else ()), *bad)
+        err = capsys.readouterr().err
+        assert code in (2, 3) and err.count("\n") == 1 and "Traceback" not in err, (bad, err)
+        assert (out.read_bytes(), (tmp_path / "s.verified.jsonl.meta.json").read_bytes()) == before, bad
+
+
+def test_resume_with_other_judging_settings_is_refused(tmp_path, capsys, fast_policy_file):
+    records = [{"task_id": f"t{i}", "completion": GOOD, "gold": 72} for i in range(4)]
+    source = write_jsonl(tmp_path / "s.jsonl", records[:2])
+    assert verify(source, "--policy", fast_policy_file) == 0
+    write_jsonl(source, records)
+    for other in (("--checker", "math-verify"), ("--rel-tol", "0.1"), ("--gold-precision", "off"),
+                  ("--answer", "solution")):
+        assert verify(source, "--policy", fast_policy_file, "--resume", *other) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "cannot resume with" in err and "--overwrite" in err, err
+    assert len(verified(tmp_path / "s.verified.jsonl")) == 2  # nothing was added
+    assert verify(source, "--policy", fast_policy_file, "--resume") == 0
+    assert len(verified(tmp_path / "s.verified.jsonl")) == 4
+
+
+def test_an_output_that_cannot_be_a_file_is_one_line(tmp_path, capsys, fast_policy_file):
+    source = write_jsonl(tmp_path / "s.jsonl", [{"task_id": "a", "completion": GOOD, "gold": 72}])
+    (tmp_path / "adir").mkdir()
+    for out, message in ((tmp_path / "adir", "is a directory"), (tmp_path / "no" / "o.jsonl", "does not exist")):
+        assert verify(source, "--policy", fast_policy_file, "-o", out, "--overwrite") == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err and "Traceback" not in err, err
