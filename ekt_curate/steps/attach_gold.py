@@ -36,7 +36,10 @@ class AttachGold:
             where = f"not in the record nor in {self.source}" if self.source else \
                 "not in the record, and no --problems given"
             return item.rejected(f"no gold: task {item.task_id!r} has no gold answer ({where})")
-        if isinstance(gold, (list, dict)):
-            return item.rejected(f"no gold: '{self.fields.gold}' must be a number or text")
+        if isinstance(gold, (list, dict, bool)):  # true is not 1: a gold of the wrong kind is no gold
+            return item.rejected(f"no gold: '{self.fields.gold}' must be a number or text, "
+                                 f"not {type(gold).__name__}")
+        if isinstance(gold, str) and not gold.strip():  # '', ' ', or GSM8K's '####' with nothing after it
+            return item.rejected(f"no gold: task {item.task_id!r} has an empty gold")
         item.gold = gold
         return item

@@ -76,3 +76,18 @@ def test_text_gold_with_numeric_answers_is_counted_and_warned_once():
     verdicts = [item.verdict for item in judge(iter(items))]
     assert all(v["gold_not_numeric"] for v in verdicts)
     assert judge.gold_not_numeric == {"t0", "t1"} and len(warnings) == 1 and "frac" in warnings[0]
+
+
+def test_math_verify_compares_text_golds_so_none_is_flagged():
+    """A wrong answer to a LaTeX gold under math-verify is a wrong answer, not a gold that 'can
+    never pass': the flag and its warning once sent math-verify users to math-verify."""
+    warnings = []
+    judge = JudgeAnswers(checker="math-verify", warn=warnings.append)
+    try:
+        items = [Item(1, b"{}", record={}, task_id="t", gold="\\boxed{72}", result=ok("float", "72.5")),
+                 Item(2, b"{}", record={}, task_id="u", gold="\\boxed{72}", result=ok("int", "72"))]
+        verdicts = [item.verdict for item in judge(iter(items))]
+    finally:
+        judge.close()
+    assert [v["status"] for v in verdicts] == ["wrong_answer", "pass"]
+    assert not any(v.get("gold_not_numeric") for v in verdicts) and judge.gold_not_numeric == set() and not warnings

@@ -1,0 +1,26 @@
+"""The gold step: a gold of the wrong kind or an empty one rejects the line, by name."""
+
+import pytest
+
+from ekt_curate.steps.attach_gold import AttachGold
+from ekt_curate.steps.base import Item
+
+
+def attach(record, gold_by_task=None):
+    item = Item(1, b"{}", record=record, task_id="t")
+    return next(AttachGold(gold_by_task, "problems.jsonl" if gold_by_task else None)(iter([item])))
+
+
+@pytest.mark.parametrize(("gold", "reason"), [
+    ("####", "no gold: task 't' has an empty gold"),      # GSM8K's form with nothing after it
+    (" ", "no gold: task 't' has an empty gold"),
+    (True, "no gold: 'gold' must be a number or text, not bool"),   # true is not 1
+    ([72], "no gold: 'gold' must be a number or text, not list"),
+])
+def test_an_unusable_gold_rejects_the_line(gold, reason):
+    assert attach({"gold": gold}).reject == reason
+
+
+def test_an_empty_gold_from_the_problems_is_rejected_too():
+    assert attach({}, {"t": "  "}).reject == "no gold: task 't' has an empty gold"
+    assert attach({}, {"t": "72"}).gold == "72" and attach({"gold": "#### 72"}).gold == "72"
