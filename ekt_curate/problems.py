@@ -72,5 +72,15 @@ def iter_problems(source: str, fields: FieldNames = DEFAULT_FIELDS) -> Iterator[
 
 
 def load_gold(source: str, fields: FieldNames = DEFAULT_FIELDS) -> dict[str, str]:
-    """task_id -> gold, for looking up samples that carry no gold of their own."""
-    return {problem.task_id: problem.gold for problem in iter_problems(source, fields)}
+    """task_id -> gold, for looking up samples that carry no gold of their own. An id given twice
+    with two golds is an error (which one a sample is judged against would be an accident); the
+    same gold twice is harmless."""
+    golds: dict[str, str] = {}
+    rows: dict[str, int] = {}
+    for row, problem in enumerate(iter_problems(source, fields), 1):
+        earlier = golds.setdefault(problem.task_id, problem.gold)
+        if earlier != problem.gold:
+            raise InputError(f"problems: {source}: task {problem.task_id!r} has two golds, {earlier!r} "
+                             f"(record {rows[problem.task_id]}) and {problem.gold!r} (record {row})")
+        rows.setdefault(problem.task_id, row)
+    return golds

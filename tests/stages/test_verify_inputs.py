@@ -174,3 +174,14 @@ def test_an_output_that_cannot_be_a_file_is_one_line(tmp_path, capsys, fast_poli
         assert verify(source, "--policy", fast_policy_file, "-o", out, "--overwrite") == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and message in err and "Traceback" not in err, err
+
+
+def test_a_task_id_with_two_golds_in_the_problems_is_one_line(tmp_path, capsys, fast_policy_file):
+    source = write_jsonl(tmp_path / "s.jsonl", [{"id": 2, "completion": "answer = 10"}])
+    problems = write_jsonl(tmp_path / "p.jsonl", [{"id": 2, "final": 10}, {"id": 3, "final": 5}, {"id": 2, "final": 11}])
+    argv = (source, "--policy", fast_policy_file, "--id-field", "id", "--gold-field", "final", "--problems", problems)
+    assert verify(*argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "task '2' has two golds, '10' (record 1) and '11' (record 3)" in err, err
+    write_jsonl(problems, [{"id": 2, "final": 10}, {"id": 2, "final": 10}])  # the same gold twice: harmless
+    assert verify(*argv) == 0 and verified(tmp_path / "s.verified.jsonl")[0]["verdict"]["passed"]
