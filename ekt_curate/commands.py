@@ -215,8 +215,11 @@ def run_expert_iteration(args: argparse.Namespace) -> int:
 
 def run_pipeline(args: argparse.Namespace) -> int:
     from ekt_curate.stages.pipeline import load_pipeline, run_pipeline
+    from ekt_curate.stages.pipeline_checks import check_pipeline
 
-    run_pipeline(load_pipeline(args.pipeline))
+    pipeline = load_pipeline(args.pipeline)
+    check_pipeline(pipeline, args.pipeline)  # before the first stage spends the teacher's time
+    run_pipeline(pipeline)
     return EXIT_OK
 
 

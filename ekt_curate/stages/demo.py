@@ -13,6 +13,7 @@ from pathlib import Path
 def run_demo(out: Path, problems: int = 60, samples: int = 4, workers: int | None = None,
              train: bool = True) -> int:
     from ekt_curate.stages.pipeline import load_pipeline, run_pipeline
+    from ekt_curate.stages.pipeline_checks import check_pipeline
 
     if train:
         from transformers.utils import logging as hf_logging
@@ -26,6 +27,7 @@ def run_demo(out: Path, problems: int = 60, samples: int = 4, workers: int | Non
     if not train:
         overrides.update(train=None, eval=None)
     pipeline = load_pipeline(spec, overrides)
+    check_pipeline(pipeline, spec)
     print(f"ekt-curate demo: {problems} GSM8K train problems x {samples} samples, pipeline {spec}")
     print("(teacher: programs built from GSM8K's calculator annotations; student: a tiny random model. "
           "Real models: see README)\n")

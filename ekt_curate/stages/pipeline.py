@@ -17,7 +17,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.dataclasses import dataclass
 
 from ekt_curate.distributed.executors import ExecutorConfig  # a dataclass: imports nothing of datatrove
@@ -38,8 +38,20 @@ from ekt_curate.yaml_files import load_mapping
 # the key and what it takes, not a traceback mid-run. Defaults that a stage also has are read
 # from the stage's config (one place for each), so the YAML and the CLI cannot drift apart.
 _SECTION = ConfigDict(extra="forbid")
-Count = Annotated[int, Field(ge=1)]
-Fraction = Annotated[float, Field(ge=0, lt=1)]
+
+
+def _not_a_bool(value: Any) -> Any:
+    # pydantic reads true as 1 for an int, and YAML 1.1 reads `yes` as true: `n: true` would
+    # sample once and `threshold: yes` dedup at 1.0. A number is written as a number (or text).
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not true/false")
+    return value
+
+
+Int = Annotated[int, BeforeValidator(_not_a_bool)]
+Float = Annotated[float, BeforeValidator(_not_a_bool)]
+Count = Annotated[Int, Field(ge=1)]
+Fraction = Annotated[Float, Field(ge=0, lt=1)]
 
 
 def _default(config: type, name: str) -> Any:
@@ -52,17 +64,17 @@ class TeacherSection:
     model: str | None = None
     n: Count = 4
     prompt: str = _default(SampleConfig, "prompt")
-    temperature: Annotated[float, Field(ge=0, le=5)] = _default(SampleConfig, "temperature")
-    top_p: Annotated[float, Field(gt=0, le=1)] = _default(SampleConfig, "top_p")
+    temperature: Annotated[Float, Field(ge=0, le=5)] = _default(SampleConfig, "temperature")
+    top_p: Annotated[Float, Field(gt=0, le=1)] = _default(SampleConfig, "top_p")
     max_new_tokens: Count = _default(SampleConfig, "max_new_tokens")
     stop: list[str] | None = None  # default: the prompt format's
-    seed: int = _default(SampleConfig, "seed")
+    seed: Int = _default(SampleConfig, "seed")
     batch_size: Count | None = None  # transformers: sequences per generate call (default: fit GPU memory)
     include_exemplars: bool = False
     base_url: str | None = None    # openai
     api_key_env: str = _default(SampleConfig, "api_key_env")
     concurrency: Count = _default(SampleConfig, "concurrency")
-    max_retries: Annotated[int, Field(ge=0)] = _default(SampleConfig, "max_retries")
+    max_retries: Annotated[Int, Field(ge=0)] = _default(SampleConfig, "max_retries")
     endpoint: Literal["completions", "chat"] | None = None  # openai: which route; transformers, vllm: chat template
     seeding: Literal["sample", "none"] = "sample"           # sample: each sample its own seed | none
     engine_args: dict[str, Any] = field(default_factory=dict)   # vllm: EngineArgs fields, e.g. max_model_len
@@ -81,15 +93,15 @@ class VerifySection:
 
 @dataclass(frozen=True, config=_SECTION)
 class DedupSection:
-    threshold: Annotated[float, Field(gt=0, le=1)] = _default(DedupConfig, "threshold")
-    num_perm: Annotated[int, Field(ge=16)] = _default(DedupConfig, "num_perm")
+    threshold: Annotated[Float, Field(gt=0, le=1)] = _default(DedupConfig, "threshold")
+    num_perm: Annotated[Int, Field(ge=16)] = _default(DedupConfig, "num_perm")
     max_per_task: Count | None = None
     keep_failed: bool = False
 
 
 @dataclass(frozen=True, config=_SECTION)
 class StatsSection:
-    k: list[Count] = field(default_factory=lambda: [1, 10, 100])
+    k: Annotated[list[Count], Field(min_length=1)] = field(default_factory=lambda: [1, 10, 100])
 
 
 @dataclass(frozen=True, config=_SECTION)
@@ -111,8 +123,8 @@ class TrainSection:
     config: dict[str, Any] = field(default_factory=dict)   # SFTConfig fields
     method: Literal["sft", "kd"] = _default(TrainConfig, "method")
     teacher: str | None = None      # kd: the teacher, sharing the student's tokenizer
-    kd_beta: Annotated[float, Field(ge=0, le=1)] = _default(TrainConfig, "kd_beta")
-    kd_lm_weight: Annotated[float, Field(ge=0)] = _default(TrainConfig, "kd_lm_weight")
+    kd_beta: Annotated[Float, Field(ge=0, le=1)] = _default(TrainConfig, "kd_beta")
+    kd_lm_weight: Annotated[Float, Field(ge=0)] = _default(TrainConfig, "kd_lm_weight")
 
 
 @dataclass(frozen=True, config=_SECTION)
@@ -120,8 +132,8 @@ class EvalSection:
     problems: str = _default(EvalConfig, "problems")
     limit: Count | None = None
     n: Count = _default(EvalConfig, "n")
-    k: list[Count] = field(default_factory=lambda: list(_default(EvalConfig, "ks")))
-    temperature: Annotated[float, Field(ge=0, le=5)] = _default(EvalConfig, "temperature")
+    k: Annotated[list[Count], Field(min_length=1)] = field(default_factory=lambda: list(_default(EvalConfig, "ks")))
+    temperature: Annotated[Float, Field(ge=0, le=5)] = _default(EvalConfig, "temperature")
     greedy: bool = False
     max_new_tokens: Count = _default(EvalConfig, "max_new_tokens")
     backend: Literal["transformers", "vllm"] = _default(EvalConfig, "backend")
@@ -160,6 +172,11 @@ def load_pipeline(path: Path, overrides: dict[str, Any] | None = None) -> Pipeli
         raw[key] = {**raw[key], **value} if isinstance(value, dict) and isinstance(raw.get(key), dict) else value
     if isinstance(raw.get("workdir"), str):
         raw["workdir"] = _beside(path, raw["workdir"])
+    if isinstance(raw.get("problems"), str) and not raw["problems"].startswith(("gsm8k:", "hf:")):
+        raw["problems"] = _beside(path, raw["problems"])  # a file or folder, like every other path here
+    if isinstance(raw.get("eval"), dict) and isinstance(raw["eval"].get("problems"), str) \
+            and not raw["eval"]["problems"].startswith(("gsm8k:", "hf:")):
+        raw["eval"] = {**raw["eval"], "problems": _beside(path, raw["eval"]["problems"])}
     for section, key in PATHS:
         if isinstance(raw.get(section), dict) and isinstance(raw[section].get(key), str):
             raw[section] = {**raw[section], key: _beside(path, raw[section][key])}

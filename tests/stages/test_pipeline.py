@@ -97,6 +97,15 @@ def test_unknown_keys_are_errors(tmp_path, capsys):
     ("dedup: {treshold: 0.9}", "unknown key(s) dedup.treshold (known: keep_failed, max_per_task, num_perm, threshold)"),
     ("stages: []", "unknown key(s) stages (known: dedup,"),
     ("executor: {tasks: four}", "executor tasks must be an integer, got 'four'"),
+    ("teacher: {n: true}", "teacher.n: value error, expected a number, not true/false"),
+    ("dedup: {threshold: yes}", "dedup.threshold: value error, expected a number, not true/false"),
+    ("stats: {k: []}", "stats.k: list should have at least 1 item"),
+    ("verify: {policy: nope}", "verify.policy: unknown policy 'nope'"),
+    ("verify: {answer: 'var:'}", "verify.answer: unknown answer convention 'var:'"),
+    ("verify: {prelude: missing.py}", "verify.prelude: "),
+    ("publish: {prompt_template: nofile.txt}", "publish.prompt_template: "),
+    ("problems: gsm8k:validation", "problems: unknown GSM8K split 'validation'"),
+    ("train: {config: {num_train_epoch: 1}}", "train.config: "),
 ])
 def test_bad_values_are_one_line_naming_file_and_key(tmp_path: Path, section: str, expected: str) -> None:
     path = tmp_path / "pipeline.yaml"
@@ -155,3 +164,15 @@ def test_null_train_leaves_training_and_eval_out(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
     path.write_text("workdir: w\ntrain: null\n")
     assert load_pipeline(path).train is None
+
+
+def test_a_problems_file_is_read_beside_the_pipeline_file(tmp_path: Path, monkeypatch) -> None:
+    """Like workdir, prelude and prompt_template: running from another folder finds the same file."""
+    (tmp_path / "conf").mkdir()
+    path = tmp_path / "conf" / "p.yaml"
+    path.write_text("workdir: work\nproblems: mine.jsonl\neval: {problems: held-out.jsonl}\n")
+    monkeypatch.chdir("/")
+    pipeline = load_pipeline(path)
+    assert pipeline.problems == str(tmp_path / "conf" / "mine.jsonl")
+    assert pipeline.eval.problems == str(tmp_path / "conf" / "held-out.jsonl")
+    assert load_pipeline(path, {"problems": "gsm8k:test"}).problems == "gsm8k:test"
