@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ekt_curate.errors import InputError, OutputError
+from ekt_curate.errors import EktError, InputError, OutputError
 
 
 def dumps(record: dict[str, Any]) -> bytes:
@@ -34,6 +34,15 @@ def open_input(path: Path) -> Path:
         raise InputError(f"{path}: not readable")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: file is empty")
+    return path
+
+
+def check_output_file(path: Path, option: str = "-o") -> Path:
+    """One line (exit 2) for an output path that cannot be a file, before any work is done."""
+    if path.is_dir():
+        raise EktError(f"{option} {path}: is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise EktError(f"{option} {path}: the folder {path.parent} does not exist")
     return path
 
 

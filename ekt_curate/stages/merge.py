@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ekt_curate.errors import EktError
-from ekt_curate.jsonl import LineWriter, open_input
+from ekt_curate.jsonl import LineWriter, check_output_file, open_input
 from ekt_curate.provenance import read_meta, write_meta
 
 # Shards verified with different values of these are different experiments, never one file.
@@ -125,6 +125,7 @@ def run_merge(shards: list[Path], output: Path, overwrite: bool = False, allow_p
     rejects_out = output.with_name(output.name.removesuffix(".jsonl") + ".rejects.jsonl")
     if any(output.resolve() == shard.resolve() for shard in shards):
         raise EktError(f"{output}: the output would overwrite a shard")
+    check_output_file(output)
     check_shards(shards, metas, allow_partial, warn)
     for path in (output, rejects_out):
         if path.exists():

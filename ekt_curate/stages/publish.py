@@ -140,6 +140,8 @@ def run_publish(config: PublishConfig) -> PublishSummary:
     if config.push_to_hub is not None and config.push_to_hub.count("/") != 1:
         raise EktError(f"--push-to-hub takes ORG/NAME, got {config.push_to_hub!r}")
     check_terms(config.license, config.language, config.tags)
+    if config.out.exists() and not config.out.is_dir():
+        raise EktError(f"--out {config.out}: is a file; --out takes the folder datasets are written into")
     config.out.mkdir(parents=True, exist_ok=True)
     with OutputLock(config.out / config.name):  # two publishes of one dataset at once: the second is refused
         return _publish(config)

@@ -28,6 +28,11 @@ def run_stats(path: Path, ks: tuple[int, ...], compare: Path | None = None, json
               html_path: Path | None = None, show: bool = True) -> list:
     from ekt_curate.stats.collect import collect
 
+    from ekt_curate.jsonl import check_output_file
+
+    for option, target in (("--json", json_path), ("--html", html_path)):
+        if target is not None:
+            check_output_file(target, option)  # before the work, not a traceback after it
     runs = [collect(path, ks)]
     names = [path.name]
     if compare is not None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from ekt_curate.judgement.compare import DEFAULT_REL_TOL, GOLD_PRECISION_MODES
 from ekt_curate.errors import EktError, InputError, OutputError
-from ekt_curate.jsonl import LineWriter, dumps, follow_lines, iter_records, repair_tail
+from ekt_curate.jsonl import LineWriter, check_output_file, dumps, follow_lines, iter_records, repair_tail
 from ekt_curate.fields import DEFAULT_FIELDS, FieldNames
 from ekt_curate.output_lock import OutputLock
 from ekt_curate.provenance import meta_path, write_meta
@@ -147,7 +147,7 @@ def _verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int],
     output, rejects_path = output_paths(config)
     if output.resolve() == source.resolve() or rejects_path.resolve() == source.resolve():
         raise EktError(f"{output}: the output would overwrite the input")
-    check_output_path(output)
+    check_output_file(output)
     # Everything that can be wrong with the options is found before an output is touched:
     # --overwrite must never delete a finished run and then fail on a typo.
     prelude = read_prelude(config.prelude)
@@ -245,14 +245,6 @@ def settings_of(config: VerifyConfig) -> dict[str, Any]:
             "gold_precision": config.gold_precision, "checker": config.checker, "problems": config.problems,
             "shard": list(config.shard) if config.shard else None,
             "prelude": str(config.prelude) if config.prelude else None, "fields": vars(config.fields)}
-
-
-def check_output_path(output: Path) -> None:
-    """One line (exit 2) for an output that cannot be a file, before anything is written."""
-    if output.is_dir():
-        raise EktError(f"{output}: is a directory; -o takes a file name")
-    if not output.parent.is_dir():
-        raise EktError(f"{output}: the folder {output.parent} does not exist")
 
 
 def _check_resumed_settings(config: VerifyConfig, output: Path) -> None:

@@ -170,7 +170,7 @@ def test_resume_with_other_judging_settings_is_refused(tmp_path, capsys, fast_po
 def test_an_output_that_cannot_be_a_file_is_one_line(tmp_path, capsys, fast_policy_file):
     source = write_jsonl(tmp_path / "s.jsonl", [{"task_id": "a", "completion": GOOD, "gold": 72}])
     (tmp_path / "adir").mkdir()
-    for out, message in ((tmp_path / "adir", "is a directory"), (tmp_path / "no" / "o.jsonl", "does not exist")):
+    for out, message in ((tmp_path / "adir", "is a folder"), (tmp_path / "no" / "o.jsonl", "does not exist")):
         assert verify(source, "--policy", fast_policy_file, "-o", out, "--overwrite") == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and message in err and "Traceback" not in err, err
