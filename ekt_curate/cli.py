@@ -136,7 +136,7 @@ def _dedup_parser(sub: argparse._SubParsersAction) -> None:
     again.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--workers", type=int, metavar="N", help="with --executor: ranks running at once (default: all)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
-    add_executor_options(p, split="rank R of --tasks N dedups the tasks with crc32(task_id) %% N == R (each task whole), "
+    add_executor_options(p, split="rank R of --tasks N dedups the tasks with crc32(task_id) % N == R (each task whole), "
                                   "the ranks are merged into OUTPUT and its dropped file, identical to a single-machine "
                                   "run; --workers ranks run at once")
     p.set_defaults(handler=commands.run_dedup)

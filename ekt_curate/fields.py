@@ -59,6 +59,9 @@ def program_of(record: dict[str, Any], fields: FieldNames = DEFAULT_FIELDS) -> s
             return _text_of(record[key], key)
     if "choices" in record:  # the record is itself a response object
         return _text_of(record, "choices")
+    if fields.completion != DEFAULT_FIELDS.completion:  # a field the user named: only it is looked for
+        raise ShapeError(f"no program: a string, messages list or OpenAI response under '{fields.completion}' "
+                         f"(--completion-field) is required")
     raise ShapeError(f"no program: a string '{fields.completion}' (or 'code', 'messages', an OpenAI "
                      f"response) is required")
 
