@@ -33,9 +33,11 @@ from ekt_curate.stages.dedup import DedupConfig, check_settings, dedup_outcomes,
 
 def owner(line: int, raw: bytes, world_size: int) -> int:
     """The rank that owns a line: by its task id (the key dedup groups by), else by position."""
+    from ekt_curate.fields import task_id_of
+
     try:
-        task_id = str(json.loads(raw)["task_id"])
-    except (ValueError, KeyError, TypeError):
+        task_id = task_id_of(json.loads(raw))  # the id plain dedup groups by, in whatever shape it is kept
+    except (ValueError, KeyError, TypeError, AttributeError):
         return (line - 1) % world_size
     return zlib.crc32(task_id.encode("utf-8", "surrogatepass")) % world_size
 

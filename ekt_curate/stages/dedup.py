@@ -94,6 +94,7 @@ def plan_dedup(lines: Iterable[tuple[int, bytes]], config: DedupConfig,
     keeps each task whole (ekt_curate/distributed/dedup_step.py) decides exactly the same."""
     import numpy as np
 
+    from ekt_curate.fields import program_of, task_id_of
     from ekt_curate.steps.canonical import canonical_form, canonical_hash, tokens
     from ekt_curate.steps.dedup import Member, TaskDedup, minhash_matrix, shingles
 
@@ -109,18 +110,16 @@ def plan_dedup(lines: Iterable[tuple[int, bytes]], config: DedupConfig,
         plan.read += 1
         try:
             record = json.loads(raw)
-            task_id = str(record["task_id"])
-            program = record.get("completion", record.get("code"))
+            # verify's output has task_id and completion; unverified samples may be in any shape
+            # verify reads (messages, OpenAI responses, Batch lines), read the same way here
+            task_id, program = task_id_of(record), program_of(record)
             verdict = record.get("verdict")
             if verdict is None and config.unverified:
                 passed = True
             else:
                 passed = bool(verdict["passed"])
                 plan.verdicts += 1
-        except (ValueError, KeyError, TypeError):
-            plan.early_drops[line] = "invalid_line"
-            continue
-        if not isinstance(program, str):
+        except (ValueError, KeyError, TypeError, AttributeError):  # ShapeError is a ValueError
             plan.early_drops[line] = "invalid_line"
             continue
         if not passed and not config.keep_failed:

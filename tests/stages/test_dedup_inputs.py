@@ -123,3 +123,25 @@ def test_a_second_run_on_the_same_output_is_refused(tmp_path: Path) -> None:
     done = ekt("dedup", "-q", source)  # released: runs, and leaves no lock file behind
     assert done.returncode == 0, done.stderr
     assert output.exists() and not (tmp_path / "v.curated.jsonl.lock").exists()
+
+
+def test_unverified_samples_in_the_shapes_verify_reads(tmp_path: Path) -> None:
+    """Chat responses, Batch API lines and messages lists are samples to dedup too, grouped by the
+    id verify would read (custom_id for Batch lines): they were all dropped as invalid lines."""
+    def chat(text: str) -> dict:
+        return {"choices": [{"index": 0, "message": {"role": "assistant", "content": text}}]}
+
+    records = [
+        {"custom_id": "q1", "response": {"status_code": 200, "body": chat("answer = 2 + 2")}},
+        {"custom_id": "q1", "response": {"status_code": 200, "body": chat("answer = 2 + 2  # again")}},
+        {"task_id": "q2", "response": chat("x = 3\nanswer = x")},
+        {"task_id": "q2", "messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "answer = 9"}]},
+        {"task_id": "q3"},  # no program at all: still an invalid line
+    ]
+    source = write_jsonl(tmp_path / "raw.jsonl", records)
+    done = ekt("dedup", "-q", source, "--unverified")
+    assert done.returncode == 0, done.stderr
+    kept = [json.loads(line) for line in (tmp_path / "raw.curated.jsonl").read_text().splitlines()]
+    dropped = [json.loads(line)["dedup_dropped"] for line in (tmp_path / "raw.curated.dropped.jsonl").read_text().splitlines()]
+    assert len(kept) == 3
+    assert [(d["reason"], d["line"], d["duplicate_of"]) for d in dropped] == [("exact_duplicate", 2, 1), ("invalid_line", 5, None)]
