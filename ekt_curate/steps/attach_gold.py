@@ -33,7 +33,7 @@ class AttachGold:
         if gold is None:
             gold = self.gold_by_task.get(item.task_id)
         if gold is None:
-            where = f"not in the record nor in {self.source}" if self.source else \
+            where = f"not in the record nor in {self.source}{self._example_ids()}" if self.source else \
                 "not in the record, and no --problems given"
             return item.rejected(f"no gold: task {item.task_id!r} has no gold answer ({where})")
         if isinstance(gold, (list, dict, bool)):  # true is not 1: a gold of the wrong kind is no gold
@@ -43,3 +43,8 @@ class AttachGold:
             return item.rejected(f"no gold: task {item.task_id!r} has an empty gold")
         item.gold = gold
         return item
+
+    def _example_ids(self) -> str:
+        """The problems' own ids, so a mismatch (ids derived from rows, another --id-field) shows."""
+        examples = [repr(task_id) for _, task_id in zip(range(2), self.gold_by_task)]
+        return f", whose ids are like {', '.join(examples)}" if examples else ""

@@ -24,3 +24,9 @@ def test_an_unusable_gold_rejects_the_line(gold, reason):
 def test_an_empty_gold_from_the_problems_is_rejected_too():
     assert attach({}, {"t": "  "}).reject == "no gold: task 't' has an empty gold"
     assert attach({}, {"t": "72"}).gold == "72" and attach({"gold": "#### 72"}).gold == "72"
+
+
+def test_a_task_missing_from_the_problems_names_the_ids_they_have():
+    reason = attach({}, {"probs/0": "1", "probs/1": "2", "probs/2": "3"}).reject
+    assert reason == ("no gold: task 't' has no gold answer (not in the record nor in problems.jsonl, "
+                      "whose ids are like 'probs/0', 'probs/1')")
