@@ -2,8 +2,10 @@
 
 Numbers stay with the strict rules: when the gold is a number by the strict grammar (every
 GSM8K gold), the strict verdict is final, so math-verify's own rounding can never loosen an
-integer gold. Only a gold the strict grammar reads as text (``\\boxed{72}``, ``\\frac{3}{4}``,
-``72 \\text{ clips}``, ``\\sqrt{2}``) is compared by math-verify, in a helper process
+integer gold. A LaTeX gold that is a number once its wrappers and ``\\text{}`` are removed
+(``\\boxed{3.14}``, ``\\$1,\\!000``, ``72 \\text{ clips}``) is a number too, for a numeric answer
+(latex_number.py). Only what is left (``\\frac{3}{4}``, ``\\sqrt{2}``, a text answer) is compared by
+math-verify, in a helper process
 (math_verify_worker.py) with a wall-clock deadline that works from any thread: a hostile answer
 costs at most ``deadline`` seconds, then the helper is killed and restarted.
 """
@@ -21,6 +23,7 @@ from collections import OrderedDict
 
 from ekt_curate.judgement.answer import Answer, clean_text
 from ekt_curate.judgement.compare import DEFAULT_REL_TOL, compare
+from ekt_curate.judgement.latex_number import latex_number
 
 DEADLINE_SECONDS = 10.0     # per comparison, wall clock, enforced by the parent
 START_SECONDS = 120.0       # the helper imports sympy before it says it is ready
@@ -51,6 +54,9 @@ class MathVerifyChecker:
         strict = compare(answer, gold, self.rel_tol, self.gold_precision)
         if strict[0] or gold.text is None or answer.problem:
             return strict  # numbers and flags: the strict rules decide
+        dressed = latex_number(str(gold_raw)) if answer.number is not None else None
+        if dressed is not None:  # \boxed{3.14}, \$1,\!000, 72 \text{ clips}: a number after all
+            return compare(answer, dressed, self.rel_tol, self.gold_precision)
         gold_text, text = str(gold_raw), str(answer_text if answer_text is not None else answer.display())
         if len(gold_text) > MAX_INPUT_CHARS or len(text) > MAX_INPUT_CHARS:
             return False, f"math-verify: input longer than {MAX_INPUT_CHARS} characters not compared"

@@ -33,6 +33,14 @@ def check(checker, kind, text, gold):
         ("float", "1.4142135623730951", "\\sqrt{2}", True),
         ("int", "71", "\\boxed{72}", False),
         ("float", "0.76", "\\frac{3}{4}", False),
+        # a number in LaTeX dress is judged by the strict rules (latex_number.py), each case a report:
+        ("float", "3.14159", "\\boxed{3.14}", True),        # gold precision inside \boxed, as outside
+        ("int", "1000", "\\$1,\\!000", True),              # math-verify found no expression here
+        ("float", "18.9", "\\$18.90", True),
+        ("str", "72 dogs", "72 \\text{ clips}", False),      # math-verify dropped the unit and passed it
+        ("str", "72 clips", "72 \\text{ clips}", True),
+        ("float", "72.00001", "\\boxed{72}", False),       # an integral gold needs an integral answer
+        ("str", "\\frac{144}{2}", "\\boxed{72}", True),     # a text answer: still math-verify's
     ],
 )
 def test_latex_golds(checker, kind, text, gold, expected):
@@ -50,16 +58,16 @@ def test_a_stuck_comparison_is_abandoned_and_the_helper_replaced():
     try:
         # the deadline is the parent's: it holds even when the helper never answers
         checker._start().send_signal(19)  # SIGSTOP: a helper wedged in C code ignores its own alarm
-        passed, detail = check(checker, "int", "72", "\\boxed{72}")
+        passed, detail = check(checker, "int", "72", "\\frac{144}{2}")
         assert not passed and "no verdict" in detail
-        assert check(checker, "int", "72", "\\boxed{72}") == (True, "")  # a fresh helper
+        assert check(checker, "int", "72", "\\frac{144}{2}") == (True, "")  # a fresh helper
     finally:
         checker.close()
 
 
 def test_works_from_a_worker_thread(checker):
     results = []
-    thread = threading.Thread(target=lambda: results.append(check(checker, "int", "5", "\\boxed{5}")))
+    thread = threading.Thread(target=lambda: results.append(check(checker, "int", "5", "\\sqrt{25}")))
     thread.start()
     thread.join(30)
     assert results == [(True, "")]
