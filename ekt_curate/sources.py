@@ -97,13 +97,20 @@ def _sniff(path: Path) -> str:
             first = line.removeprefix(BOM).strip()
             if first:
                 break
-    if first[:1] in (b"{", b"["):
-        return "jsonl"
+    if not first:
+        raise InputError(f"{path}: no records (only blank lines)")
     try:
-        json.loads(first)
-        return "jsonl"
+        value = json.loads(first)
     except ValueError:
-        pass
+        value = None
+        if first[:1] in (b"{", b"["):  # a JSON document spread over lines: pretty-printed, or an array
+            raise InputError(f"{path}: one JSON document over several lines, not JSON Lines (one record per "
+                             f"line); convert it first, e.g. jq -c '.[]' {path} (an array) or jq -c . {path}") from None
+    else:
+        if isinstance(value, list):
+            raise InputError(f"{path}: a JSON array, not JSON Lines (one record per line); convert it first, "
+                             f"e.g. jq -c '.[]' {path}")
+        return "jsonl"
     if b"," in first or b"\t" in first:
         raise InputError(f"{path}: looks like CSV, not JSON Lines (first line {first[:60].decode('utf-8', 'replace')!r});"
                          f" name it .csv (or .tsv) to read it as a table")

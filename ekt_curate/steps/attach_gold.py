@@ -32,9 +32,13 @@ class AttachGold:
             item.record["gold"] = gold  # read from another field or form: later stages read 'gold'
         if gold is None:
             gold = self.gold_by_task.get(item.task_id)
+            if gold is not None:
+                item.record.setdefault("gold", gold)  # the output shows what each verdict was judged against
         if gold is None:
             where = f"not in the record nor in {self.source}{self._example_ids()}" if self.source else \
                 "not in the record, and no --problems given"
+            if self.fields.gold == "gold" and "answer" in item.record:
+                where += "; its 'answer' field is not in GSM8K's '... #### N' form: --gold-field answer reads it"
             return item.rejected(f"no gold: task {item.task_id!r} has no gold answer ({where})")
         if isinstance(gold, (list, dict, bool)):  # true is not 1: a gold of the wrong kind is no gold
             return item.rejected(f"no gold: '{self.fields.gold}' must be a number or text, "

@@ -76,5 +76,7 @@ class ParseSamples:
         question = question_of(record, self.fields)
         if question is not None:
             record.setdefault("question", question)
+        if not program.strip():
+            return item.rejected("no program: the completion is empty")
         item.task_id, item.program = task_id, program
         return item

@@ -185,3 +185,24 @@ def test_a_task_id_with_two_golds_in_the_problems_is_one_line(tmp_path, capsys, 
     assert err.count("\n") == 1 and "task '2' has two golds, '10' (record 1) and '11' (record 3)" in err, err
     write_jsonl(problems, [{"id": 2, "final": 10}, {"id": 2, "final": 10}])  # the same gold twice: harmless
     assert verify(*argv) == 0 and verified(tmp_path / "s.verified.jsonl")[0]["verdict"]["passed"]
+
+
+def test_whole_files_that_are_not_json_lines_are_one_line(tmp_path, capsys, fast_policy_file):
+    records = [{"task_id": "a", "completion": GOOD, "gold": 72}, {"task_id": "b", "completion": BAD, "gold": 72}]
+    cases = {"array.json": json.dumps(records), "pretty.json": json.dumps(records[0], indent=2),
+             "blank.jsonl": "\n\n  \n"}
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+        assert verify(tmp_path / name, "--policy", fast_policy_file) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and ("jq -c" in err or "only blank lines" in err), (name, err)
+        assert not list(tmp_path.glob(f"{name.split('.')[0]}.verified*")), name
+
+
+def test_an_empty_completion_is_no_program_and_a_json_suffix_is_not_kept(tmp_path, fast_policy_file):
+    source = write_jsonl(tmp_path / "records.json", [{"task_id": "a", "completion": "  \n", "gold": 72},
+                                                     {"task_id": "b", "completion": GOOD, "gold": 72}])
+    assert verify(source, "--policy", fast_policy_file) == 0
+    rejects = [json.loads(line) for line in (tmp_path / "records.verified.rejects.jsonl").read_text().splitlines()]
+    assert [r["reason"] for r in rejects] == ["no program: the completion is empty"]
+    assert verified(tmp_path / "records.verified.jsonl")[0]["verdict"]["passed"]

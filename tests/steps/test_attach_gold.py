@@ -30,3 +30,13 @@ def test_a_task_missing_from_the_problems_names_the_ids_they_have():
     reason = attach({}, {"probs/0": "1", "probs/1": "2", "probs/2": "3"}).reject
     assert reason == ("no gold: task 't' has no gold answer (not in the record nor in problems.jsonl, "
                       "whose ids are like 'probs/0', 'probs/1')")
+
+
+def test_a_gold_from_the_problems_is_written_into_the_record():
+    item = attach({"task_id": "t"}, {"t": "72"})
+    assert item.gold == "72" and item.record["gold"] == "72"
+
+
+def test_an_answer_field_that_is_not_gsm8k_form_gets_a_hint():
+    reason = attach({"answer": 72}).reject
+    assert "no gold" in reason and "--gold-field answer" in reason
