@@ -51,19 +51,51 @@ def task_id_of(record: dict[str, Any], fields: FieldNames = DEFAULT_FIELDS) -> s
 
 
 def program_of(record: dict[str, Any], fields: FieldNames = DEFAULT_FIELDS) -> str:
-    candidates = [fields.completion]
-    if fields.completion == DEFAULT_FIELDS.completion:
-        candidates += ["code", "messages", "response"]
-    for key in candidates:
-        if record.get(key) is not None:
-            return _text_of(record[key], key)
-    if "choices" in record:  # the record is itself a response object
+    key = _program_key(record, fields)
+    if key == "":  # the record is itself a response object
         return _text_of(record, "choices")
+    if key is not None:
+        return _text_of(record[key], key)
     if fields.completion != DEFAULT_FIELDS.completion:  # a field the user named: only it is looked for
         raise ShapeError(f"no program: a string, messages list or OpenAI response under '{fields.completion}' "
                          f"(--completion-field) is required")
     raise ShapeError(f"no program: a string '{fields.completion}' (or 'code', 'messages', an OpenAI "
                      f"response) is required")
+
+
+def split_choices(record: dict[str, Any], fields: FieldNames = DEFAULT_FIELDS) -> list[tuple[int, dict[str, Any]]] | None:
+    """A response with several choices (a request with ``n`` > 1) as (choice index, record) per
+    choice, each record a copy whose response holds only that choice; None for anything else.
+    The index is the choice's own ``index`` when it is an integer, else its position. Only the
+    dicts on the way to ``choices`` are copied: the rest of the record is shared."""
+    key = _program_key(record, fields)
+    response = record if key == "" else record.get(key) if key else None
+    if not isinstance(response, dict):
+        return None
+    body = "body" if isinstance(response.get("body"), dict) else None  # a Batch API line's response
+    holder = response[body] if body else response
+    choices = holder.get("choices")
+    if not isinstance(choices, list) or len(choices) < 2:
+        return None
+    parts = []
+    for position, choice in enumerate(choices):
+        index = choice.get("index") if isinstance(choice, dict) else None
+        new_holder = {**holder, "choices": [choice]}
+        new_response = {**response, body: new_holder} if body else new_holder
+        parts.append((index if isinstance(index, int) and not isinstance(index, bool) else position,
+                      new_response if key == "" else {**record, key: new_response}))
+    return parts
+
+
+def _program_key(record: dict[str, Any], fields: FieldNames) -> str | None:
+    """Where program_of reads the program: a key, "" for the record itself, None for nowhere."""
+    candidates = [fields.completion]
+    if fields.completion == DEFAULT_FIELDS.completion:
+        candidates += ["code", "messages", "response"]
+    for key in candidates:
+        if record.get(key) is not None:
+            return key
+    return "" if "choices" in record else None
 
 
 def _text_of(value: Any, key: str) -> str:

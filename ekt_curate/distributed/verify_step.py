@@ -11,6 +11,7 @@ and closed when the stream ends or is abandoned.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,7 @@ class VerifySamples(PipelineStep):
             return
         config = self.config
         gold = load_gold(config.problems, config.fields) if config.problems else None
-        documents: dict[int, Document] = {}  # id(item) -> its document, until the item comes out
+        documents: OrderedDict[int, Document] = OrderedDict()  # item.line -> its document, until it is out
         steps: list = []
         judge = None
         try:
@@ -86,7 +87,9 @@ class VerifySamples(PipelineStep):
                         item = next(stream, None)
                     if item is None:
                         break
-                    yield self._document(item, documents.pop(id(item)))
+                    while next(iter(documents)) < item.line:  # items leave in line order
+                        documents.popitem(last=False)
+                    yield self._document(item, documents[item.line])
         finally:
             if judge is not None:
                 judge.close()
@@ -101,10 +104,13 @@ class VerifySamples(PipelineStep):
             else:  # from a datatrove reader: rebuild the record
                 record = {**document.metadata, self.config.fields.completion: document.text}
                 item = Item(number, dumps(record).rstrip(b"\n"))
-            documents[id(item)] = document
+            documents[item.line] = document
             yield item
 
     def _document(self, item: Item, document: Document) -> Document:
+        if item.choice is not None:  # one choice of a response with several: a document of its own
+            document = Document(text=document.text, id=f"{document.id}#{item.choice}",
+                                metadata={**document.metadata, "choice": item.choice})
         if item.reject:
             document.metadata["reject"] = item.reject
             self.stat_update("rejected", f"rejected: {item.reject.split(':')[0]}")

@@ -57,7 +57,9 @@ class VerdictWriter(PipelineStep):
                 meta = document.metadata
                 line = self._verdict_line(meta) if "reject" not in meta else None
                 if line is None:
-                    reject_writer.write({"line": meta["line"], "reason": meta["reject"],
+                    reject_writer.write({"line": meta["line"],
+                                         **({"choice": meta["choice"]} if meta.get("choice") is not None else {}),
+                                         "reason": meta["reject"],
                                          "raw": meta["raw"].decode("utf-8", "replace")[:10000]})
                     reasons[meta["reject"].split(":")[0]] += 1
                 else:

@@ -27,15 +27,19 @@ SAME_SETTINGS = ("input", "policy", "answer", "rel_tol", "gold_precision", "chec
                  "fields")
 
 
-def _keyed(path: Path, key: str) -> Iterator[tuple[int, int, bytes, dict[str, Any]]]:
+def _keyed(path: Path, key: str) -> Iterator[tuple[tuple[int, int], int, bytes, dict[str, Any]]]:
+    """(position, file line, bytes, record); the position is (input line, choice), -1 for a line
+    that is one sample, so the choices of one response stay in their order."""
     with path.open("rb") as handle:
         for number, line in enumerate(handle, 1):
             if not line.endswith(b"\n"):
                 raise EktError(f"{path}:{number}: incomplete last line; finish the shard with --resume first")
             try:
                 record = json.loads(line)
-                position = int(record["verdict"]["line"] if key == "verdict" else record["line"])
-            except (ValueError, KeyError, TypeError):
+                entry = record["verdict"] if key == "verdict" else record
+                choice = entry.get("choice")
+                position = (int(entry["line"]), choice if isinstance(choice, int) else -1)
+            except (ValueError, KeyError, TypeError, AttributeError):
                 raise EktError(f"{path}:{number}: not a line written by verify") from None
             yield position, number, line, record
 
@@ -44,12 +48,13 @@ def merge_files(paths: list[Path], output: Path, key: str,
                 seen: Callable[[dict[str, Any]], None] = lambda record: None) -> int:
     """Merge files each sorted by input line; refuse duplicates. Returns the lines written."""
     streams = [_keyed(path, key) for path in paths]
-    written, previous = 0, 0
+    written, previous = 0, (0, -1)
     writer = LineWriter(output)
     try:
         for position, _, line, record in heapq.merge(*streams, key=lambda entry: entry[0]):
             if position == previous:
-                raise EktError(f"input line {position} appears in more than one shard")
+                choice = f", choice {position[1]}" if position[1] >= 0 else ""
+                raise EktError(f"input line {position[0]}{choice} appears in more than one shard")
             previous = position
             writer.write_line(line)  # verify's own bytes: merged output equals an unsharded run
             seen(record)

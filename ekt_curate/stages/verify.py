@@ -154,7 +154,7 @@ def _verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int],
     gold = load_gold(config.problems, config.fields) if config.problems else None
     sandbox = Sandbox(config.policy, workers=config.workers, prelude=prelude, answer=config.answer)
     summary = VerifySummary(output, rejects_path)
-    start_after = _prepare_outputs(config, output, rejects_path, summary)
+    start_after, written_choices = _prepare_outputs(config, output, rejects_path, summary)
     write_meta(output, "verify", {"complete": False, **settings_of(config)}, upstream=config.input)
     total = count_positions(parsed) if parsed else 0
     shard_total = total if not config.shard else len(range(config.shard[0], total, config.shard[1]))
@@ -174,8 +174,13 @@ def _verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int],
             lines = follow_lines(source, follow, start_after) if follow else iter_raw(parsed, start_after)
             stream = (Item(line, raw) for line, raw in lines
                       if not config.shard or (line - 1) % config.shard[1] == config.shard[0])
-            for step in steps:
+            stream = steps[0](stream)  # parse: a line with several choices is an item per choice
+            if written_choices:  # the run stopped inside such a line: its written choices are done
+                stream = (item for item in stream if not (item.line == start_after + 1
+                                                         and item.choice in written_choices))
+            for step in steps[1:]:
                 stream = step(stream)
+            last_line = start_after
             for item in stream:
                 if item.reject:
                     _write_reject(item, reject_writer, summary, config.input, warn)
@@ -187,7 +192,9 @@ def _verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int],
                     else:
                         _write_reject(item, reject_writer, summary, config.input, warn)
                 summary.processed += 1
-                advance(1)
+                if item.line != last_line:  # progress counts input lines, not choices
+                    last_line = item.line
+                    advance(1)
     except KeyboardInterrupt as stop:
         interrupted = stop
     finally:
@@ -260,17 +267,19 @@ def _check_resumed_settings(config: VerifyConfig, output: Path) -> None:
                            f"(resume with the same settings, or --overwrite to start again)")
 
 
-def _prepare_outputs(config: VerifyConfig, output: Path, rejects: Path, summary: VerifySummary) -> int:
-    """Return the last input line already handled (0 for a fresh run)."""
+def _prepare_outputs(config: VerifyConfig, output: Path, rejects: Path,
+                     summary: VerifySummary) -> tuple[int, set[int]]:
+    """Where to continue: (the last input line wholly handled, 0 for a fresh run; the choices
+    already written of the line after it, when the run stopped among a line's choices)."""
     exists = output.exists() or rejects.exists()
     if exists and not (config.resume or config.overwrite):
         raise EktError(f"{output} already exists: pass --resume to continue it, or --overwrite to start again")
     if config.overwrite or not exists:
         for path in (output, rejects, meta_path(output)):  # a stale sidecar would describe another run
             path.unlink(missing_ok=True)
-        return 0
+        return 0, set()
     _check_resumed_settings(config, output)
-    last = 0
+    last, choices = 0, set()  # the last line written to either file, and which of its choices
     for path in (output, rejects):
         repair_tail(path)
         if not path.exists():
@@ -278,23 +287,31 @@ def _prepare_outputs(config: VerifyConfig, output: Path, rejects: Path, summary:
         try:
             for record in iter_records(path):
                 if path is output:
-                    verdict = record["verdict"]
-                    summary.add(verdict, str(record.get("task_id")))
-                    last = max(last, int(verdict["line"]))
+                    entry = record["verdict"]
+                    summary.add(entry, str(record.get("task_id")))
                 else:
+                    entry = record
                     summary.reject_reasons[str(record["reason"]).split(":")[0]] += 1
-                    last = max(last, int(record["line"]))
+                line, choice = int(entry["line"]), entry.get("choice")
+                if line > last:
+                    last, choices = line, set()
+                if line == last:
+                    choices.add(choice if isinstance(choice, int) else None)
         except (ValueError, KeyError, TypeError) as exc:
             raise EktError(f"{path}: cannot resume, not a file written by verify ({exc})") from None
     summary.resumed = summary.samples + summary.rejected
-    return last
+    if None in choices or not choices:  # a whole line: done
+        return last, set()
+    # Some choices of the last line were written: read that line again and skip them. (Whether
+    # all were is only known by reading it; if they were, every one is skipped.)
+    return last - 1, {choice for choice in choices if choice is not None}
 
 
 def _write_reject(item: Item, writer: LineWriter, summary: VerifySummary, source: Path,
                   warn: Callable[[str], None]) -> None:
     assert item.reject is not None
-    writer.write({"line": item.line, "reason": item.reject,
-                  "raw": item.raw.decode("utf-8", "replace")[:10000]})
+    writer.write({"line": item.line, **({"choice": item.choice} if item.choice is not None else {}),
+                  "reason": item.reject, "raw": item.raw.decode("utf-8", "replace")[:10000]})
     summary.reject_reasons[item.reject.split(":")[0]] += 1
     if summary.rejected <= MAX_REJECT_MESSAGES:
         warn(f"{source}:{item.line}: {item.reject}")

@@ -20,6 +20,7 @@ class Item:
     result: Any = None            # sandbox Result
     verdict: dict[str, Any] | None = None
     reject: str | None = None     # why this line is dropped; set by the step that drops it
+    choice: int | None = None     # a response with several choices is one item per choice
 
     def rejected(self, reason: str) -> "Item":
         self.reject = reason

@@ -112,6 +112,8 @@ class JudgeAnswers:
             return
         verdict = judge(item.result, gold, item.gold, self.checker, self.answer_chars)
         verdict["line"] = item.line
+        if item.choice is not None:
+            verdict["choice"] = item.choice
         if not verdict["passed"] and (why := explain(str(verdict["status"]), str(verdict["detail"]),
                                                      item.result.stderr_tail or "", item.program or "", self.policy)):
             # The cause last and whole (the detail is capped), after the sandbox's own words, so

@@ -1,5 +1,8 @@
 """Parse sample lines: a JSON object with a task id and a program, under the names and in the
-shapes ``ekt_curate.fields`` reads (``completion``/``code``, chat messages, OpenAI responses)."""
+shapes ``ekt_curate.fields`` reads (``completion``/``code``, chat messages, OpenAI responses).
+
+A response with several choices becomes one item per choice, each with the line's number and
+its ``choice``; they follow each other, in choice order."""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 
-from ekt_curate.fields import DEFAULT_FIELDS, FieldNames, ShapeError, batch_error, program_of, question_of, task_id_of
+from ekt_curate.fields import (DEFAULT_FIELDS, FieldNames, ShapeError, batch_error, program_of, question_of,
+                               split_choices, task_id_of)
 from ekt_curate.steps.base import Item, StepStats
 
 
@@ -31,19 +35,23 @@ class ParseSamples:
 
     def __call__(self, items: Iterable[Item]) -> Iterator[Item]:
         for item in items:
-            before = item.reject is not None
-            yield self.stats.count(self._parse_guarded(item) if not before else item, before)
+            if item.reject is not None:
+                yield self.stats.count(item, True)
+                continue
+            for out in self._parse_guarded(item):  # one item, or one per choice of the response
+                yield self.stats.count(out, False)
 
-    def _parse_guarded(self, item: Item) -> Item:
+    def _parse_guarded(self, item: Item) -> list[Item]:
         # A line is untrusted input: whatever it makes the parser raise is that line's reject,
         # never the end of the run (and never the end of a --resume, which would meet it again).
         try:
-            return self._parse(item)
+            parsed = self._parse(item)
+            return parsed if isinstance(parsed, list) else [parsed]
         except Exception as exc:  # noqa: BLE001 - counted and reported as the line's reason
             item.record, item.task_id, item.program = None, "", ""
-            return item.rejected(f"unreadable line: {type(exc).__name__}: {str(exc)[:200]}")
+            return [item.rejected(f"unreadable line: {type(exc).__name__}: {str(exc)[:200]}")]
 
-    def _parse(self, item: Item) -> Item:
+    def _parse(self, item: Item) -> Item | list[Item]:
         try:
             text = item.raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -64,6 +72,15 @@ class ParseSamples:
         failed = batch_error(record)
         if failed:
             return item.rejected(failed)
+        parts = split_choices(record, self.fields)
+        if parts:  # n > 1: one sample per choice, in choice order
+            return [self._fields(Item(item.line, item.raw, record=part, choice=index)) for index, part in parts]
+        return self._fields(item)
+
+    def _fields(self, item: Item) -> Item:
+        """Task id, program and the canonical keys of a parsed record (one choice of it, if split)."""
+        record = item.record
+        assert record is not None
         try:
             task_id, program = task_id_of(record, self.fields), program_of(record, self.fields)
         except ShapeError as exc:

@@ -123,3 +123,17 @@ def test_each_rank_gets_its_share_of_the_cores() -> None:
     assert ExecutorConfig(tasks=4, workers=2).sandbox_workers() == max(1, cores // 2)
     assert ExecutorConfig(tasks=1).sandbox_workers() == cores
     assert ExecutorConfig(kind="slurm", partition="p", cpus_per_task=3).sandbox_workers() == 3
+
+
+def test_responses_with_several_choices_on_ranks_equal_plain_verify(fast_policy: Path, tmp_path: Path) -> None:
+    """Each choice is a document of its own on its rank, and the merge keeps them in choice order."""
+    from tests.stages.test_verify_choices import setup
+
+    source = setup(tmp_path)
+    common = ("--problems", tmp_path / "gold.jsonl", "--gold-field", "g", "--policy", fast_policy)
+    plain, ranked = tmp_path / "plain.jsonl", tmp_path / "ranked.jsonl"
+    assert cli("verify", source, "-o", plain, *common, "-q") == 0
+    assert cli("verify", source, "-o", ranked, *common, "--executor", "local", "--tasks", "2", "--workers", "2") == 0
+    assert without_timing(ranked) == without_timing(plain)
+    assert rejects(ranked).read_bytes() == rejects(plain).read_bytes()
+    assert [r["verdict"].get("choice") for r in without_timing(plain)] == [0, 1, 2, None, 0, 5, 7]
