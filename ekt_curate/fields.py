@@ -4,7 +4,8 @@ records other tools write.
 Shapes understood for the program (the first present wins):
 - a string under the completion field (default ``completion``; ``code`` too);
 - a chat ``messages`` list: the last assistant turn (content as text or as a list of text parts);
-- an OpenAI completions or chat-completions response object, under ``response`` or as the record;
+- an OpenAI completions, chat-completions or Responses API response object, under ``response`` or
+  as the record;
 - an OpenAI Batch API output line (``custom_id``, ``response.body``, ``error``): ``custom_id`` is the
   task id, a failed request is rejected with its error.
 Integer ids are ids (``7`` -> ``"7"``); a gold in GSM8K's ``... #### 72`` form is ``72``.
@@ -95,7 +96,9 @@ def _program_key(record: dict[str, Any], fields: FieldNames) -> str | None:
     for key in candidates:
         if record.get(key) is not None:
             return key
-    return "" if "choices" in record else None
+    if "choices" in record or (record.get("object") == "response" and isinstance(record.get("output"), list)):
+        return ""  # the record is itself a response object
+    return None
 
 
 def _text_of(value: Any, key: str) -> str:
@@ -133,6 +136,8 @@ def _response_text(response: dict[str, Any], key: str) -> str:
         response = response.get("body") or {}
     if response.get("error"):
         raise ShapeError(f"request failed: {str(response['error'])[:200]}")
+    if isinstance(response.get("output"), list) and "choices" not in response:
+        return _responses_api_text(response["output"], key)
     choices = response.get("choices")
     if not isinstance(choices, list) or not choices:
         raise ShapeError(f"no program: '{key}' is not a completion response (no choices)")
@@ -145,6 +150,18 @@ def _response_text(response: dict[str, Any], key: str) -> str:
     if isinstance(message, dict):
         return _content(message.get("content"), key)
     raise ShapeError(f"no program: the choice in '{key}' has no text")
+
+
+def _responses_api_text(output: list[Any], key: str) -> str:
+    """The Responses API's ``output``: the text parts of its last assistant message (a reasoning
+    item or a tool call before it is not the program)."""
+    for item in reversed(output):
+        if isinstance(item, dict) and item.get("type") == "message" and item.get("role", "assistant") == "assistant":
+            parts = [part.get("text") for part in item.get("content") or []
+                     if isinstance(part, dict) and part.get("type") == "output_text"]
+            if parts and all(isinstance(part, str) for part in parts):
+                return "".join(parts)
+    raise ShapeError(f"no program: the Responses API output in '{key}' has no assistant message with text")
 
 
 def batch_error(record: dict[str, Any]) -> str | None:

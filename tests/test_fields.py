@@ -21,3 +21,16 @@ def test_shapes_of_other_tools():
     assert gold_of({"answer": "so 3 + 4 = 7\n#### 1,234"}) == "1234"
     with pytest.raises(ShapeError, match="several choices"):
         program_of({"response": {"choices": [chat["choices"][0]] * 2}})
+
+
+def test_responses_api_objects_give_the_last_assistant_messages_text():
+    response = {"object": "response", "output": [
+        {"type": "reasoning", "summary": []},
+        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "answer = "},
+                                                             {"type": "output_text", "text": "72"}]}]}
+    assert program_of({"task_id": "a", "response": response}) == "answer = 72"
+    assert program_of({"task_id": "a", **response}) == "answer = 72"
+    batch = {"custom_id": "a", "response": {"status_code": 200, "body": response}}
+    assert program_of(batch) == "answer = 72"
+    with pytest.raises(ShapeError, match="no assistant message with text"):
+        program_of({"response": {"object": "response", "output": [{"type": "reasoning"}]}})
