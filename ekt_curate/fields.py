@@ -67,7 +67,8 @@ def program_of(record: dict[str, Any], fields: FieldNames = DEFAULT_FIELDS) -> s
 def split_choices(record: dict[str, Any], fields: FieldNames = DEFAULT_FIELDS) -> list[tuple[int, dict[str, Any]]] | None:
     """A response with several choices (a request with ``n`` > 1) as (choice index, record) per
     choice, each record a copy whose response holds only that choice; None for anything else.
-    The index is the choice's own ``index`` when it is an integer, else its position. Only the
+    The index is the choices' own ``index`` when they are distinct integers, else their positions
+    (resume and merge tell choices apart by it). Only the
     dicts on the way to ``choices`` are copied: the rest of the record is shared."""
     key = _program_key(record, fields)
     response = record if key == "" else record.get(key) if key else None
@@ -78,13 +79,14 @@ def split_choices(record: dict[str, Any], fields: FieldNames = DEFAULT_FIELDS) -
     choices = holder.get("choices")
     if not isinstance(choices, list) or len(choices) < 2:
         return None
+    indices = [choice.get("index") if isinstance(choice, dict) else None for choice in choices]
+    if not all(type(index) is int and index >= 0 for index in indices) or len(set(indices)) < len(indices):
+        indices = list(range(len(choices)))  # missing or repeated: a choice is known by its position
     parts = []
-    for position, choice in enumerate(choices):
-        index = choice.get("index") if isinstance(choice, dict) else None
+    for index, choice in zip(indices, choices):
         new_holder = {**holder, "choices": [choice]}
         new_response = {**response, body: new_holder} if body else new_holder
-        parts.append((index if isinstance(index, int) and not isinstance(index, bool) else position,
-                      new_response if key == "" else {**record, key: new_response}))
+        parts.append((index, new_response if key == "" else {**record, key: new_response}))
     return parts
 
 

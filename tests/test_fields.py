@@ -34,3 +34,15 @@ def test_responses_api_objects_give_the_last_assistant_messages_text():
     assert program_of(batch) == "answer = 72"
     with pytest.raises(ShapeError, match="no assistant message with text"):
         program_of({"response": {"object": "response", "output": [{"type": "reasoning"}]}})
+
+
+def test_choices_are_known_by_their_index_only_when_it_tells_them_apart():
+    from ekt_curate.fields import split_choices
+
+    def response(*indices):
+        return {"task_id": "a", "response": {"choices": [{"index": i, "text": "x"} for i in indices]}}
+
+    assert [i for i, _ in split_choices(response(3, 1))] == [3, 1]
+    assert [i for i, _ in split_choices(response(0, 0, 0))] == [0, 1, 2]       # repeated
+    assert [i for i, _ in split_choices(response(None, "1"))] == [0, 1]        # not integers
+    assert split_choices(response(0)) is None                                   # one choice: one sample
