@@ -314,7 +314,8 @@ def _write_reject(item: Item, writer: LineWriter, summary: VerifySummary, source
                   "reason": item.reject, "raw": item.raw.decode("utf-8", "replace")[:10000]})
     summary.reject_reasons[item.reject.split(":")[0]] += 1
     if summary.rejected <= MAX_REJECT_MESSAGES:
-        warn(f"{source}:{item.line}: {item.reject}")
+        choice = f" (choice {item.choice})" if item.choice is not None else ""
+        warn(f"{source}:{item.line}{choice}: {item.reject}")
 
 
 def build_steps(config: VerifyConfig, sandbox: Any, gold: dict[str, str] | None,
