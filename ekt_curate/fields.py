@@ -144,7 +144,8 @@ def _response_text(response: dict[str, Any], key: str) -> str:
     if not isinstance(choices, list) or not choices:
         raise ShapeError(f"no program: '{key}' is not a completion response (no choices)")
     if len(choices) > 1:
-        raise ShapeError(f"several choices: '{key}' holds {len(choices)} completions; write one per line")
+        raise ShapeError(f"several choices: '{key}' holds {len(choices)} completions (verify splits them "
+                         f"into one sample each; here give one per line)")
     choice = choices[0] if isinstance(choices[0], dict) else {}
     if isinstance(choice.get("text"), str):
         return choice["text"]

@@ -4,8 +4,10 @@
 
 Every input line ends in exactly one of two files, in input order: the output
 (the record plus ``verdict``) or the rejects file (line number, reason, raw
-text). That makes resuming exact: the last line number written to either file
-is where the run stopped, and a line torn by a kill is cut before continuing.
+text); a response with several choices is one sample per choice, each in one of
+the two, in choice order. That makes resuming exact: the last line number (and
+choice) written to either file is where the run stopped, and a line torn by a
+kill is cut before continuing.
 """
 
 from __future__ import annotations
