@@ -35,8 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the source modules beside this file
 import fidelity_faithful_cot  # noqa: E402
 import fidelity_gsm_hard  # noqa: E402
-
-FIXTURES = Path(__file__).parent / "fidelity"
+from fidelity_fixtures import FIXTURES, write_fixture  # noqa: E402
 POT_COMMIT = "850399c"
 # corpus -> (file in outputs/, how many samples to keep: the first N with a program)
 POT_CORPORA = {
@@ -82,9 +81,8 @@ def convert_pot(repo: Path) -> None:
                                                                                         record["answer"])}})
             if len(rows) == keep:
                 break
-        path = FIXTURES / f"{corpus}.jsonl"
-        path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
-        print(f"{path}: {len(rows)} samples from outputs/{name}")
+        path, count, _ = write_fixture(corpus, rows)
+        print(f"{path}: {count} samples from outputs/{name}")
 
 
 # --- comparing verdicts -------------------------------------------------------------------------

@@ -25,12 +25,14 @@ import math
 import re
 import subprocess
 from collections import Counter
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
+from fidelity_fixtures import FIXTURES, MAX_FIXTURE_BYTES, write_fixture
+
 COMMIT = "3017843"
 MODEL = "code002_NL+SL"
-MAX_FIXTURE_BYTES = 580_000  # the first programs in order, up to this size, so fixtures stay small
 CORPORA = {  # corpus -> their dataset folder
     "fcot-gsm8k": "GSM8K",
     "fcot-svamp": "SVAMP",
@@ -38,7 +40,6 @@ CORPORA = {  # corpus -> their dataset folder
     "fcot-asdiv": "ASDiv",
     "fcot-date": "date",
 }
-FIXTURES = Path(__file__).parent / "fidelity"
 PRELUDE = FIXTURES / "faithful-cot-prelude.py"
 INVALID = "[invalid]"
 
@@ -109,25 +110,22 @@ def convert(repo: Path) -> None:
     for corpus, dataset in CORPORA.items():
         golds = {int(r["id"]): r["answer"] for r in map(json.loads, filter(str.strip, show(
             f"data/{dataset}/test.jsonl").splitlines()))}
-        lines, size, skipped = [], 0, 0
-        for line in filter(str.strip, show(f"output_dir/{dataset}/test/{MODEL}/predictions.jsonl").splitlines()):
-            record = json.loads(line)
-            gold = _gold(dataset, golds[int(record["id"])])
-            if gold is None:
-                skipped += 1
-                continue
-            answer = _postprocess(record["answer"], dataset)
-            row = {"task_id": f"{corpus}/{record['id']}", "code": record["completion"].rstrip("#"), "gold": gold,
-                   "theirs": {"executed": answer, "passed": their_passed(dataset, answer, gold)}}
-            text = json.dumps(row, ensure_ascii=False) + "\n"
-            if size + len(text.encode()) > MAX_FIXTURE_BYTES:
-                break
-            lines.append(text)
-            size += len(text.encode())
-        path = FIXTURES / f"{corpus}.jsonl"
-        path.write_text("".join(lines))
-        print(f"{path}: {len(lines)} samples ({size:,} bytes) from output_dir/{dataset}/test/{MODEL}"
-              + (f"; {skipped} multi-value golds left out" if skipped else ""))
+        skipped = []  # tasks whose gold has several values, among the records read
+
+        def rows(dataset: str = dataset, corpus: str = corpus, golds: dict = golds) -> Iterator[dict]:
+            for line in filter(str.strip, show(f"output_dir/{dataset}/test/{MODEL}/predictions.jsonl").splitlines()):
+                record = json.loads(line)
+                gold = _gold(dataset, golds[int(record["id"])])
+                if gold is None:
+                    skipped.append(record["id"])
+                    continue
+                answer = _postprocess(record["answer"], dataset)
+                yield {"task_id": f"{corpus}/{record['id']}", "code": record["completion"].rstrip("#"), "gold": gold,
+                       "theirs": {"executed": answer, "passed": their_passed(dataset, answer, gold)}}
+
+        path, count, size = write_fixture(corpus, rows(), MAX_FIXTURE_BYTES)
+        print(f"{path}: {count} samples ({size:,} bytes) from output_dir/{dataset}/test/{MODEL}"
+              + (f"; {len(skipped)} multi-value golds left out" if skipped else ""))
     PRELUDE.write_text("# Faithful-COT's solver prefix (source/model/solver/MWP/prefix.txt, commit "
                        f"{COMMIT}, MIT licence,\n# Copyright (c) 2023 Qing Lyu): run before each of their "
                        "math word problem programs.\n" + show("source/model/solver/MWP/prefix.txt"))

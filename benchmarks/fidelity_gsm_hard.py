@@ -22,12 +22,13 @@ import json
 import resource
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+from fidelity_fixtures import MAX_FIXTURE_BYTES, write_fixture
 
 COMMIT = "f81ca2a"
 CORPUS = "gsm-hard"
-MAX_FIXTURE_BYTES = 580_000
-FIXTURES = Path(__file__).parent / "fidelity"
 
 # PAL's runtime, as a child: one program on stdin, its float(solution()) (or the error) on stdout.
 _RUNNER = r"""
@@ -69,20 +70,16 @@ def _execute(code: str) -> dict:
 def convert(repo: Path) -> None:
     text = subprocess.run(["git", "-C", str(repo), "show", "HEAD:datasets/gsmhardv2.jsonl"], capture_output=True,
                           text=True, check=True).stdout
-    lines, size = [], 0
-    for index, line in enumerate(filter(str.strip, text.splitlines())):
-        record = json.loads(line)
-        ran = _execute(record["code"])
-        row = {"task_id": f"{CORPUS}/{index}", "code": record["code"], "gold": record["target"],
-               "theirs": {**ran, "passed": pal_passed(ran["executed"], record["target"])}}
-        encoded = json.dumps(row, ensure_ascii=False) + "\n"
-        if size + len(encoded.encode()) > MAX_FIXTURE_BYTES:
-            break
-        lines.append(encoded)
-        size += len(encoded.encode())
-    path = FIXTURES / f"{CORPUS}.jsonl"
-    path.write_text("".join(lines))
-    print(f"{path}: {len(lines)} samples ({size:,} bytes) from datasets/gsmhardv2.jsonl")
+
+    def rows() -> Iterator[dict]:  # lazy: programs past the size limit are never run
+        for index, line in enumerate(filter(str.strip, text.splitlines())):
+            record = json.loads(line)
+            ran = _execute(record["code"])
+            yield {"task_id": f"{CORPUS}/{index}", "code": record["code"], "gold": record["target"],
+                   "theirs": {**ran, "passed": pal_passed(ran["executed"], record["target"])}}
+
+    path, count, size = write_fixture(CORPUS, rows(), MAX_FIXTURE_BYTES)
+    print(f"{path}: {count} samples ({size:,} bytes) from datasets/gsmhardv2.jsonl")
 
 
 def classify(record: dict) -> str:
