@@ -8,7 +8,6 @@ import json
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -16,11 +15,12 @@ import pytest
 from ekt_curate.cli import main
 from ekt_curate.problems import iter_problems
 from ekt_curate.prompts import load_prompt_format
+from tests.json_server import JsonHandler, serving
 
 GOLD = {p.question.strip(): p.gold for p in iter_problems("gsm8k:test")}
 
 
-class Teacher(BaseHTTPRequestHandler):
+class Teacher(JsonHandler):
     """Answers chat requests like a reasoning model (a <think> block with a wrong draft, prose, a
     fenced program) and completions requests with a bare program. The program is right when the
     request's seed is even. ``script`` holds (status, headers) to answer first, one per request."""
@@ -57,29 +57,13 @@ class Teacher(BaseHTTPRequestHandler):
         self._send(200, {"id": "x", "object": kind, "created": 0, "model": body["model"], "choices": [choice],
                          "usage": {"prompt_tokens": 100, "completion_tokens": 7, "total_tokens": 107}})
 
-    def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 @pytest.fixture()
 def server():
     Teacher.requests, Teacher.script, Teacher.times = [], [], []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Teacher)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(Teacher) as url:
+        yield url
 
 
 def sample(url: str, out: Path, *args: object) -> int:

@@ -6,13 +6,13 @@ import json
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from ekt_curate.cli import main
 from ekt_curate.problems import iter_problems
+from tests.json_server import JsonHandler, serving
 
 
 def read(path: Path) -> list[dict]:
@@ -71,7 +71,7 @@ def test_shards_split_the_problems(tiny_model, tmp_path):
     assert tasks[0] | tasks[1] == {p.task_id for p in list(iter_problems("gsm8k:test"))[:5]}
 
 
-class FakeCompletions(BaseHTTPRequestHandler):
+class FakeCompletions(JsonHandler):
     """Speaks the OpenAI completions protocol, one sample per request (n=1): the program is right
     (it knows the gold) when the request's seed is even and wrong when odd, followed by the next
     exemplar's "Q:"; so which samples pass tells which seeds reached the server."""
@@ -108,30 +108,14 @@ class FakeCompletions(BaseHTTPRequestHandler):
                 cls.in_flight -= 1
         self._send(status, payload, headers)
 
-    def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 @pytest.fixture()
 def endpoint():
     FakeCompletions.gold = {p.question.strip(): p.gold for p in iter_problems("gsm8k:test")}
     FakeCompletions.bodies, FakeCompletions.most_in_flight, FakeCompletions.fail_first = [], 0, True
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeCompletions)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with serving(FakeCompletions) as url:
+        yield url
 
 
 def test_openai_backend_with_retries_concurrency_and_verify(endpoint, tmp_path, monkeypatch):
