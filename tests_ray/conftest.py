@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.distributed.conftest import fast_policy, samples_file  # noqa: F401 - fixtures shared with tests/distributed
+from tests.distributed.conftest import fast_policy, fast_policy_file, samples_file  # noqa: F401 - fixtures shared with tests/distributed
 
 
 @pytest.fixture(scope="session", autouse=True)

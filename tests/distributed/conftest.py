@@ -7,18 +7,12 @@ import pytest
 
 pytest.importorskip("datatrove", reason="the distributed extra is not installed: pip install 'ekt-curate[distributed]'")
 
-FAST_POLICY = """name = "fast-tests"
-[limits]
-wall_seconds = 2.0
-cpu_seconds = 1
-"""
+from tests.stages.conftest import fast_policy_file  # noqa: E402 - the stages' policy file, one for the session
 
 
 @pytest.fixture(scope="session")
-def fast_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("policy") / "fast.toml"
-    path.write_text(FAST_POLICY)
-    return path
+def fast_policy(fast_policy_file: Path) -> Path:  # noqa: F811 - the fixture above, by its name here
+    return fast_policy_file
 
 
 @pytest.fixture(scope="session")
