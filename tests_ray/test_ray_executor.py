@@ -4,6 +4,7 @@ against the plain single-process commands: the same bytes out, and resume by ran
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -47,8 +48,12 @@ def test_verify_on_ray_is_plain_verify(single: Path, on_ray: Path) -> None:
     info = merged["distributed"]
     assert (info["kind"], info["tasks"]) == ("ray", 3)
     assert info["steps"] == plain["steps_this_run"]
-    # the sandbox ran inside Ray's worker processes with every layer it has in a plain run
-    assert merged["shards"][0]["sandbox_layers"] == plain["sandbox_layers"]
+    # the sandbox ran inside Ray's worker processes with every layer it has in a plain run (the uid
+    # numbers differ: sandboxes alive at once claim different uid slots, host-wide)
+    def layers(meta: dict) -> dict:
+        return {name: re.sub(r"\d+", "N", text) for name, text in meta["sandbox_layers"].items()}
+
+    assert all(layers(shard) == layers(plain) for shard in merged["shards"])
 
 
 def test_resume_on_ray_runs_only_the_unfinished_rank(single: Path, on_ray: Path, samples_file: Path,
