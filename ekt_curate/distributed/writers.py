@@ -18,6 +18,7 @@ from ekt_curate.distributed.ranks import rank_output
 from ekt_curate.distributed.verify_step import VerifySamples
 from ekt_curate.jsonl import LineWriter, dumps
 from ekt_curate.provenance import meta_path, write_meta
+from ekt_curate.stages.verify import settings_of
 
 
 def rejects_of(output: Path) -> Path:
@@ -80,12 +81,10 @@ class VerdictWriter(PipelineStep):
         write_meta(output, "verify", {
             "complete": True, "lines": samples + rejected, "samples": samples, "rejected": rejected,
             "statuses": dict(sorted(statuses.items())), "tasks": len(tasks), "tasks_passed": len(passed),
-            "policy": config.policy, "answer": config.answer, "rel_tol": config.rel_tol,
-            "gold_precision": config.gold_precision, "checker": config.checker,
-            "gold_not_numeric_tasks": self.verify.gold_not_numeric_tasks, "problems": config.problems,
-            "shard": [rank, world_size], "prelude": str(config.prelude) if config.prelude else None,
+            **settings_of(config), "shard": [rank, world_size],
+            "gold_not_numeric_tasks": self.verify.gold_not_numeric_tasks,
             "sandbox_layers": self.verify.layers, "steps_this_run": self.verify.step_counts,
-            "fields": vars(config.fields), "reject_reasons": dict(sorted(reasons.items())),
+            "reject_reasons": dict(sorted(reasons.items())),
         }, upstream=self.input)
 
     @staticmethod
