@@ -26,7 +26,8 @@ class Answer:
     flag: bool | None = None       # a boolean answer: never a number
     problem: str | None = None     # why it can never match (NaN, out of bounds, truncated)
     unit: str | None = None        # a unit word or currency after/before the number, normalized
-    decimals: int | None = None    # decimal places as written ("6.70" -> 2); None when not written as a decimal
+    decimals: int | None = None    # the place it was rounded at: "6.70" -> 2, "1.234568e+10" -> -4; None: exact
+    written_digits: int | None = None  # digits written after the point ("6.70", "1.234568e+10": 2, 6)
 
     def display(self) -> object:
         """A JSON-friendly value for the verdict (bounded: a number is shown with at most 30 digits)."""

@@ -55,6 +55,23 @@ def passes(value, gold, rel_tol=1e-4, gold_precision="auto") -> bool:
         (2.0107e-06 * 1.00001, "2.0107e-06", True, "relative tolerance still applies to non-integral golds"),
         (0.000014, "1e-05", False, "scientific golds carry no rounding to exploit"),
         (0.5000004, "0.5", True, "a non-integral gold within rel_tol"),
+        # issue 17: classes an outside attack corpus and a seeded fuzz found
+        ("0,042", "42", False, "0.042 with a decimal comma is not forty-two thousandths of a thousand"),
+        ("00,042", "42", False, "...nor with two leading zeros"),
+        ("-0,042", "-42", False, "...nor negative"),
+        ("42,000", "42000", True, "a proper thousands group still reads"),
+        (3e11 + 0.25, "300000000000", False, "a quarter is never float noise, at any magnitude"),
+        (2.5e11 + 0.25, 250000000000, False, "...the magnitude where the relative margin reached 0.25"),
+        (1e15 + 0.25, "1000000000000000", False, "...nor where it is one float step"),
+        (3e11 + 0.001, "300000000000", False, "a thousandth is not noise either"),
+        (3e11 + 6.103515625e-05, "300000000000", True, "one float step at 3e11 is noise"),
+        (12345678901.2, "1.234568e+10", True, "a %e gold is rounded to its significant digits (10**4 here)"),
+        (12345675000, "1.234568e+10", True, "...half a step below it still rounds to it"),
+        (12345690000, "1.234568e+10", False, "...a value that rounds elsewhere does not"),
+        (12345678901.2, "12345680000", False, "the same value written as an integer is an integer gold"),
+        (12345678901.2, 12345680000, False, "...also as a JSON int"),
+        (1500.4, "1.5e3", False, "one digit after the point is not enough under auto: 1.5e3 is 1500"),
+        (1500, "1.5e3", True, "...and 1500 meets it"),
     ],
 )
 def test_rule(value, gold, expected, why):
@@ -63,6 +80,8 @@ def test_rule(value, gold, expected, why):
 
 def test_gold_precision_modes():
     assert passes(20 / 3, "6.7", gold_precision="always")  # one decimal is enough when asked
+    assert passes(1549, "1.5e3", gold_precision="always") and not passes(1551, "1.5e3", gold_precision="always")
+    assert not passes(12345678901.2, "1.234568e+10", gold_precision="off")
     assert not passes(20 / 3, "6.67", gold_precision="off")
     assert passes(20 / 3, "6.67", rel_tol=1e-2, gold_precision="off")
 
@@ -77,6 +96,43 @@ def test_gold_precision_never_loosens_an_integer_gold(mode, answer):
 def test_json_float_gold_carries_its_written_decimals():
     assert passes(20 / 3, 6.67)
     assert not passes(72.004, 72.0)  # a float gold 72.0 is integral
+
+
+# issue 22: each word an outside attack corpus passed against gold 42 by reading it as a unit
+NOT_UNITS = ["squared", "cubed", "factorial", "tenths", "hundredths", "thousandths", "tens", "halves", "quarters",
+             "MM", "bps", "ppm", "myriad", "lacs", "tn", "bil", "ks", "below", "apples"]
+
+
+@pytest.mark.parametrize("word", NOT_UNITS)
+def test_a_word_that_is_not_a_unit_of_measure_never_passes_a_gold_without_one(word):
+    passed, detail = compare(from_value(f"42 {word}"), parse_gold("42"))
+    assert not passed and "not a unit of measure" in detail
+    assert not passes(f"42 {word}", 42)
+
+
+@pytest.mark.parametrize("word", ["dollars", "hours", "hrs", "Minutes.", "cm", "kg", "lbs", "feet", "inches", "miles",
+                                  "liters", "cups", "percent", "degrees", "mph", "cents", "years", "days"])
+def test_units_of_measure_label_a_number_against_a_gold_without_one(word):
+    assert passes(f"42 {word}", "42"), word
+    assert not passes(f"43 {word}", "42"), word
+
+
+@pytest.mark.parametrize(
+    ("value", "gold", "expected", "why"),
+    [
+        ("42 apples", "42 apples", True, "a word outside the list passes only the gold's own word"),
+        ("42 Apples.", "42 apple", True, "...compared canonically"),
+        ("42 apples", "42 pears", False, "...and not another"),
+        ("42", "42 apples", True, "an answer with no word meets a gold with one"),
+        ("5 lbs", "5 pounds", True, "abbreviations are the unit they abbreviate"),
+        ("15 hrs", "15 hours", True, "...hr is hour"),
+        ("15 inches", "15 inch", True, "an irregular plural is the unit"),
+        ("$5", "5 bucks", True, "$ is dollars"),
+        ("42 squared", "42 squared", True, "even a modifier passes a gold that says the same"),
+    ],
+)
+def test_unit_words_against_a_gold_with_a_word(value, gold, expected, why):
+    assert passes(value, gold) is expected, why
 
 
 def test_unit_mismatch_detail_says_so():

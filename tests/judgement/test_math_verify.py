@@ -71,3 +71,58 @@ def test_works_from_a_worker_thread(checker):
     thread.start()
     thread.join(30)
     assert results == [(True, "")]
+
+
+# issue 22: math-verify read an undelimited gold as its first bare number, and rounded both sides
+# to 6 decimals; each pair is (answer the attack corpus passed, the right value, the gold)
+FIRST_NUMBER_GOLDS = [
+    ("int", "2", "float", "3.4641016151377544", "2\\sqrt{3}"),
+    ("int", "5", "float", "15.707963267948966", "5\\pi"),
+    ("int", "2", "int", "1024", "2^{10}"),
+    ("int", "10", "float", "3e-07", "3 \\times 10^{-7}"),
+]
+
+
+@pytest.mark.parametrize(("wrong_kind", "wrong", "right_kind", "right", "gold"), FIRST_NUMBER_GOLDS)
+def test_an_undelimited_gold_is_read_whole(checker, wrong_kind, wrong, right_kind, right, gold):
+    assert not check(checker, wrong_kind, wrong, gold)[0], "its first bare number is not the gold"
+    assert check(checker, right_kind, right, gold)[0], "the gold's own value meets it"
+
+
+def test_a_tuple_gold_is_not_its_last_number(checker):
+    assert not check(checker, "int", "2", "(1, 2)")[0]
+    assert not check(checker, "int", "1", "(1, 2)")[0]
+
+
+def test_a_rounded_answer_does_not_meet_a_tiny_gold(checker):
+    assert not check(checker, "float", "0.0", "\\frac{1}{3000000}")[0]
+    assert check(checker, "fraction", "1/3000000", "\\frac{1}{3000000}")[0]
+    # rel_tol is the rule for a non-integral gold, whatever math-verify would round to
+    assert check(checker, "float", "3.3333333e-07", "\\frac{1}{3000000}")[0]
+    tight = MathVerifyChecker(rel_tol=1e-12)
+    try:
+        assert not tight.check(from_reported("float", "3.3333333e-07"), parse_gold("\\frac{1}{3000000}"),
+                               "3.3333333e-07", "\\frac{1}{3000000}")[0]
+    finally:
+        tight.close()
+
+
+def test_an_integral_latex_gold_needs_the_integer(checker):
+    assert not check(checker, "float", "1024.0001", "2^{10}")[0]
+    assert check(checker, "float", "1024.0", "2^{10}")[0]
+
+
+@pytest.mark.parametrize("text", ["4 squared", "The answer is 4", "4 apples"])
+def test_a_text_answer_is_not_read_for_its_first_number(checker, text):
+    assert not check(checker, "str", text, "2^{2}")[0]
+
+
+def test_the_reward_reads_latex_golds_the_same_way():
+    from ekt_curate.rewards import VerifiedAnswerReward
+
+    reward = VerifiedAnswerReward(checker="math-verify", workers=1)
+    try:
+        programs = ["answer = 2", "answer = 2 * 3 ** 0.5", "answer = 2", "answer = 1024"]
+        assert reward(completions=programs, gold=["2\\sqrt{3}", "2\\sqrt{3}", "2^{10}", "2^{10}"]) == [0.0, 1.0, 0.0, 1.0]
+    finally:
+        reward.close()

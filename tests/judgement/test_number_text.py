@@ -46,6 +46,8 @@ def test_numbers(text, number, unit, why):
         ("\u0663", "ARABIC-INDIC DIGIT THREE is not an ASCII digit"),
         ("\uff17\uff12", "full-width digits"),
         ("1,23", "a comma in the wrong place"),
+        ("0,042", "a first group with a leading zero: 0.042 written with a decimal comma (issue 17)"),
+        ("00,042", "...two leading zeros"),
         ("1234,567", "a first group of more than 3 digits"),
         ("1,234e5", "an exponent on a grouped number"),
         ("10/05", "a date (MM/DD) with a leading zero"),
