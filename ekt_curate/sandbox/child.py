@@ -91,6 +91,11 @@ def child_main(conf: Confinement, scratch: str, fds: list[int], prelude: Any, ad
             os.setresuid(conf.uid, conf.uid, conf.uid)
             if os.getuid() == 0 or os.geteuid() == 0:
                 raise OSError("still root after setresuid")
+            # A change of credentials clears the parent-death signal (kernel commit_creds): set
+            # it again, or a program outlives a killed zygote and runs beside the next one's jobs.
+            prctl(PR_SET_PDEATHSIG, signal.SIGKILL, what="prctl(PR_SET_PDEATHSIG)")
+            if os.getppid() != conf.zygote_pid:
+                os._exit(70)
         else:  # a uid change clears the dumpable flag by itself (fs.suid_dumpable)
             prctl(PR_SET_DUMPABLE, 0, what="prctl(PR_SET_DUMPABLE)")
         if conf.seccomp is not None:

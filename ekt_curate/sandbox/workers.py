@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -129,13 +130,20 @@ class Worker:
             records.append((*record, fds))
 
     def kill(self) -> None:
-        """Stop the zygote now (it holds no job's data; its children die with it)."""
+        """Stop the zygote now (it holds no job's data) and wait until its children are gone.
+
+        They die with it (parent-death signal), but dying takes a moment; a caller that goes on
+        at once must not find a killed program still running beside its next one. The zygote is
+        stopped first so that the list of its children cannot grow while it is read."""
         self.dead = True
         try:
+            self.proc.send_signal(signal.SIGSTOP)
+            children = _pidfds_of_children(self.proc.pid)
             self.proc.send_signal(signal.SIGKILL)
         except ProcessLookupError:
-            pass
+            children = []
         self.proc.wait()
+        _kill_and_wait(children, timeout=2.0)
         self.sock.close()
         self.errors.close()
 
@@ -165,3 +173,34 @@ def _unpack(data: bytes) -> tuple[bytes, int, tuple[int, ...]] | None:
         return None
     _, token, *values = layout.unpack(data)
     return kind, token, tuple(values)
+
+
+def _pidfds_of_children(pid: int) -> list[int]:
+    """A pidfd for each child of a (stopped) process; none where the kernel cannot list them."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as listing:
+            pids = [int(child) for child in listing.read().split()]
+    except (OSError, ValueError):
+        return []
+    fds = []
+    for child in pids:
+        try:
+            fds.append(os.pidfd_open(child))
+        except OSError:  # already gone
+            pass
+    return fds
+
+
+def _kill_and_wait(pidfds: list[int], timeout: float) -> None:
+    """SIGKILL each process and wait (bounded) until each has exited; close the pidfds."""
+    deadline = time.monotonic() + timeout
+    for fd in pidfds:
+        try:
+            signal.pidfd_send_signal(fd, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for fd in pidfds:
+        try:
+            select.select([fd], [], [], max(0.0, deadline - time.monotonic()))  # readable once it exited
+        finally:
+            os.close(fd)

@@ -102,6 +102,20 @@ def test_a_zygote_killed_mid_job_is_replaced_and_its_jobs_run_again():
         assert box.run("answer = 3\n").answer == 3
 
 
+def test_a_program_does_not_outlive_its_killed_zygote():
+    # The parent-death signal is cleared by the child's change of uid: unless it is set again, a
+    # program whose zygote is killed (OOM killer, an operator) sleeps on, beside the next jobs.
+    with Sandbox(fast_policy(), workers=1) as box:
+        watcher = _when_running(box, lambda pid: os.kill(pid, signal.SIGKILL))
+        results = list(box.map(["import time\ntime.sleep(60)\n", "answer = 2\n"]))
+        watcher.join()
+        assert [r.status for r in results] == [Status.TIMEOUT, Status.OK]
+        deadline = time.monotonic() + 5
+        while sandbox_processes(box) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sandbox_processes(box) == []
+
+
 def test_a_stopped_zygote_is_detected_replaced_and_its_jobs_run_again():
     with Sandbox(fast_policy(), workers=1) as box:
         box.end_grace = box.start_grace = 1.0
