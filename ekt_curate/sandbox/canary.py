@@ -28,6 +28,9 @@ probe("chmod-allowed", lambda: os.chmod(".", 0o700))
 probe("proc-readable", lambda: os.close(os.open("/proc/self/status", os.O_RDONLY)))
 probe("listed-scratch-area", lambda: os.listdir(".."))
 probe("wrote-outside-scratch", lambda: os.rmdir(os.mkdir("../canary-probe") or "../canary-probe"))
+probe("read-a-lock", lambda: __import__("fcntl").fcntl(0, 5, bytes(32)))  # F_GETLK
+if not os.statvfs(os.__file__).f_flag & os.ST_NOATIME:
+    report.append("roots-keep-atime")
 report.append(f"uid={os.getuid()}")
 answer = " ".join(report)
 """
@@ -42,8 +45,9 @@ def check_canary(result: Result, layers: Any) -> None:
     if layers.seccomp:
         if "affinity-set" in report:
             failures.append("seccomp (zygote allowlist): the canary called sched_setaffinity")
-        if "signalled-self" in report or "chmod-allowed" in report:
-            failures.append("seccomp (program filter): the canary signalled outside its group or chmod-ed")
+        if "signalled-self" in report or "chmod-allowed" in report or "read-a-lock" in report:
+            failures.append("seccomp (program filter): the canary signalled outside its group, chmod-ed or "
+                            "read a file lock")
     if layers.landlock:
         if "proc-readable" in report:
             failures.append("landlock (zygote domain): the canary read /proc")
@@ -52,6 +56,8 @@ def check_canary(result: Result, layers: Any) -> None:
             failures.append("landlock (program domain): the canary listed the zygote's scratch area")
         if "wrote-outside-scratch" in report:
             failures.append("landlock (program domain): the canary wrote outside its scratch dir")
+    if os.geteuid() == 0 and layers.readonly_roots and "roots-keep-atime" in report:
+        failures.append("readonly_roots: the interpreter's library is not mounted noatime for the canary")
     if os.geteuid() == 0 and layers.drop_privileges and not any(
             item.startswith("uid=") and item != "uid=0" for item in report):
         failures.append(f"drop_privileges: the canary reported {report}")

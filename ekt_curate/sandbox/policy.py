@@ -57,6 +57,7 @@ class Layers:
     landlock: bool = True              # filesystem/network/signal confinement; required unless set false
     drop_privileges: bool = True       # when running as root, run children as an unprivileged uid
     scratch_quota: bool = True         # when running as root, a private size-capped tmpfs for scratch
+    readonly_roots: bool = True        # when running as root, the read roots are read-only noatime bind mounts
     uid_base: int = 1_990_000_000      # a zygote's children run as uid_base + (its pid mod 2**22), no passwd entry needed
     gid: int = 1_990_000_000
 

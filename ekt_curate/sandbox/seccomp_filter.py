@@ -9,7 +9,13 @@ itself, loads ``program_filter``: it takes ``SUPERVISOR_ONLY`` away again, with
 argument checks where a call is partly allowed:
 - kill only with pid 0 (the caller's own process group);
 - prlimit64 only to read (new_limit == NULL), so limits cannot be raised;
-- clone only with CLONE_THREAD, and only if the policy allows threads.
+- clone only with CLONE_THREAD, and only if the policy allows threads;
+- fcntl without its record-lock, lease, notify and signal-owner commands, preadv2/pwritev2 only
+  without flags, madvise without MADV_COLD/MADV_PAGEOUT; flock, fadvise64 and mincore not at all.
+  Those carried a number from one program to another through state the kernel keeps per file,
+  not per process (issue 22): a record lock at an offset, read with one F_GETLK by a program
+  running at the same time, even in another sandbox; pages of a library file evicted and read
+  back, tested later with preadv2(RWF_NOWAIT).
 The second filter is short, so loading it costs a child little: the kernel
 JIT-compiles and caches every filter it is handed. Denied calls answer EPERM,
 so a program sees an ordinary ``PermissionError``; calls through a foreign
@@ -30,16 +36,26 @@ import os
 from ekt_curate.sandbox.linux import PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prctl
 
 CLONE_THREAD = 0x00010000
+# fcntl commands that reach state shared by every process that opens the same file: POSIX and
+# open-file-description record locks, leases, directory notifications, and the owner and signal
+# of I/O events (F_SETOWN could aim SIGIO at another process).
+F_GETLK, F_SETLK, F_SETLKW, F_SETOWN, F_SETSIG, F_SETOWN_EX = 5, 6, 7, 8, 10, 15
+F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW = 36, 37, 38
+F_SETLEASE, F_GETLEASE, F_NOTIFY = 1024, 1025, 1026
+SHARED_STATE_FCNTL = (F_GETLK, F_SETLK, F_SETLKW, F_SETOWN, F_SETSIG, F_SETOWN_EX, F_OFD_GETLK, F_OFD_SETLK,
+                      F_OFD_SETLKW, F_SETLEASE, F_GETLEASE, F_NOTIFY)
+# madvise advice that reclaims a file's pages from the page cache (evicting them for everyone)
+MADV_COLD, MADV_PAGEOUT = 20, 21
 
 PROGRAM_SYSCALLS = (
     # memory
-    "brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "mincore", "msync", "membarrier",
+    "brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "msync", "membarrier",
     # files and descriptors (paths are Landlock's business)
     "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "preadv2", "pwritev2",
     "open", "openat", "close", "close_range", "lseek", "fstat", "stat", "lstat", "newfstatat", "statx",
     "fstatfs", "statfs", "access", "faccessat", "faccessat2", "readlink", "readlinkat", "getdents64",
-    "getcwd", "chdir", "fchdir", "fcntl", "flock", "fsync", "fdatasync", "truncate", "ftruncate",
-    "fallocate", "fadvise64", "rename", "renameat", "renameat2", "mkdir", "mkdirat", "rmdir", "unlink",
+    "getcwd", "chdir", "fchdir", "fcntl", "fsync", "fdatasync", "truncate", "ftruncate",
+    "fallocate", "rename", "renameat", "renameat2", "mkdir", "mkdirat", "rmdir", "unlink",
     "unlinkat", "link", "linkat", "symlink", "symlinkat", "umask", "dup", "dup2", "dup3", "pipe", "pipe2", "ioctl", "sendfile", "copy_file_range",
     # waiting and time
     "select", "pselect6", "poll", "ppoll", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
@@ -112,6 +128,12 @@ def program_filter(allow_threads: bool) -> bytes:
             _add(flt, deny, name)
     _add(flt, deny, "kill", sc.Arg(0, sc.NE, 0))
     _add(flt, deny, "prlimit64", sc.Arg(2, sc.NE, 0))
+    for command in SHARED_STATE_FCNTL:
+        _add(flt, deny, "fcntl", sc.Arg(1, sc.EQ, command))
+    for name in ("preadv2", "pwritev2"):  # RWF_NOWAIT tells whether a page is cached
+        _add(flt, deny, name, sc.Arg(5, sc.NE, 0))
+    for advice in (MADV_COLD, MADV_PAGEOUT):
+        _add(flt, deny, "madvise", sc.Arg(2, sc.EQ, advice))
     if allow_threads:
         _add(flt, deny, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))
     else:

@@ -39,7 +39,7 @@ from ekt_curate.sandbox.child import Confinement, child_main
 from ekt_curate.sandbox.landlock import LandlockLayers
 from ekt_curate.sandbox.linux import bind_mount, enter_private_mount_namespace, mount_tmpfs
 from ekt_curate.sandbox.seccomp_filter import LoadableFilter, describe
-from ekt_curate.sandbox.zygote_fs import hidden_by_permissions, outermost, remove_tree, roots_without
+from ekt_curate.sandbox.zygote_fs import hidden_by_permissions, mount_read_only, outermost, remove_tree, roots_without
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 UID_SPAN = 1 << 22                  # children run as uid_base + an offset below this
@@ -86,6 +86,7 @@ class Zygote:
         roots = self._read_roots()
         if identity["uid"] is not None:
             self._reveal_roots(roots)
+        self.layers["read_roots"] = mount_read_only(roots, self.policy.layers.readonly_roots)
         landlock = self._confine_landlock(roots)
         seccomp = self._confine_seccomp(config)
         self.confinement = Confinement(limits=self.policy.limits, landlock=landlock, seccomp=seccomp,
