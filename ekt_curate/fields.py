@@ -54,9 +54,9 @@ def task_id_of(record: dict[str, Any], fields: FieldNames = DEFAULT_FIELDS) -> s
 def program_of(record: dict[str, Any], fields: FieldNames = DEFAULT_FIELDS) -> str:
     key = _program_key(record, fields)
     if key == "":  # the record is itself a response object
-        return _text_of(record, "choices")
+        return text_of(record, "choices")
     if key is not None:
-        return _text_of(record[key], key)
+        return text_of(record[key], key)
     if fields.completion != DEFAULT_FIELDS.completion:  # a field the user named: only it is looked for
         raise ShapeError(f"no program: a string, messages list or OpenAI response under '{fields.completion}' "
                          f"(--completion-field) is required")
@@ -103,7 +103,8 @@ def _program_key(record: dict[str, Any], fields: FieldNames) -> str | None:
     return None
 
 
-def _text_of(value: Any, key: str) -> str:
+def text_of(value: Any, key: str) -> str:
+    """The text of a value found under ``key``: a string, a messages list or a response object."""
     if isinstance(value, str):
         return value
     if isinstance(value, list):

@@ -12,7 +12,7 @@ from ekt_curate.stages.sample import SampleSummary
 from ekt_curate.stages.verify import VerifySummary
 
 STATUS_ORDER = ("pass", "wrong_answer", "syntax_error", "runtime_error", "timeout", "memory_limit",
-                "output_limit", "killed", "no_answer", "sandbox_error")
+                "output_limit", "killed", "no_answer", "no_program", "sandbox_error", "bad_gold")
 
 
 class PlainProgress:

@@ -1,6 +1,6 @@
 """The verify stage as a datatrove step: ekt-curate's verify steps composed over documents.
 
-    parse (ParseSamples) -> attach gold (AttachGold) -> execute (ExecutePrograms) -> judge (JudgeAnswers)
+    parse (ParseSamples) -> attach gold (AttachGold) -> judge (JudgeSamples: ekt_curate.judge's Judge)
 
 Each document leaves with ``metadata["verdict"]`` (the verdict ``ekt-curate verify`` writes) or
 ``metadata["reject"]`` (why the line was not a sample); none is dropped, so a filter or writer

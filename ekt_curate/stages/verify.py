@@ -1,6 +1,6 @@
 """The verify stage: samples.jsonl in, one verdict per line out, in input order.
 
-    read lines -> [shard] -> parse -> attach gold -> execute (sandbox) -> judge -> write
+    read lines -> [shard] -> parse -> attach gold -> judge (sandbox + checker) -> write
 
 Every input line ends in exactly one of two files, in input order: the output
 (the record plus ``verdict``) or the rejects file (line number, reason, raw
@@ -12,7 +12,6 @@ kill is cut before continuing.
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from collections import Counter
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ekt_curate.judgement.compare import DEFAULT_REL_TOL, GOLD_PRECISION_MODES
+from ekt_curate.judgement.compare import DEFAULT_REL_TOL
 from ekt_curate.errors import EktError, InputError, OutputError
 from ekt_curate.jsonl import LineWriter, check_output_file, dumps, follow_lines, iter_records, repair_tail
 from ekt_curate.fields import DEFAULT_FIELDS, FieldNames
@@ -29,8 +28,8 @@ from ekt_curate.output_lock import OutputLock
 from ekt_curate.provenance import meta_path, write_meta
 from ekt_curate.steps.attach_gold import AttachGold
 from ekt_curate.steps.base import Item
-from ekt_curate.steps.execute import ExecutePrograms
-from ekt_curate.steps.judge import CHECKERS, JudgeAnswers
+from ekt_curate.judge import Judge, check_options
+from ekt_curate.steps.judge import JudgeSamples
 from ekt_curate.steps.parse_samples import ParseSamples
 
 MAX_REJECT_MESSAGES = 20  # on stderr; the rejects file has them all
@@ -54,19 +53,9 @@ class VerifyConfig:
     fields: FieldNames = DEFAULT_FIELDS   # where records keep their id, program, gold, question
 
     def __post_init__(self) -> None:
-        check_judge_options(self.rel_tol, self.gold_precision, self.checker)
+        check_options(self.rel_tol, self.gold_precision, self.checker)
         if self.workers is not None and self.workers < 1:
             raise EktError(f"--workers must be at least 1, got {self.workers}")
-
-
-def check_judge_options(rel_tol: float, gold_precision: str, checker: str) -> None:
-    """One line (exit 2) for a bad option, before any work: not a traceback mid-run."""
-    if not (isinstance(rel_tol, (int, float)) and math.isfinite(rel_tol) and 0 <= rel_tol < 1):
-        raise EktError(f"--rel-tol must be a number from 0 up to (not including) 1, got {rel_tol!r}")
-    if gold_precision not in GOLD_PRECISION_MODES:
-        raise EktError(f"--gold-precision must be one of {', '.join(GOLD_PRECISION_MODES)}, got {gold_precision!r}")
-    if checker not in CHECKERS:
-        raise EktError(f"--checker must be one of {', '.join(CHECKERS)}, got {checker!r}")
 
 
 @dataclass
@@ -164,7 +153,7 @@ def _verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int],
     advance = progress(shard_total, shard_done) if progress else (lambda n: None)
 
     steps: list = []
-    judge: JudgeAnswers | None = None
+    judge: JudgeSamples | None = None
     writer, reject_writer = LineWriter(output), LineWriter(rejects_path)
     started = time.monotonic()
     interrupted: KeyboardInterrupt | None = None  # SIGINT or SIGTERM: stop cleanly, sidecar, re-raise
@@ -325,13 +314,11 @@ def build_steps(config: VerifyConfig, sandbox: Any, gold: dict[str, str] | None,
     """The verify steps in their order, for every runner of verify (this stage and
     ekt_curate.distributed's VerifySamples), so the two cannot drift apart:
 
-        parse -> attach gold -> execute in ``sandbox`` -> judge (last: closed by the caller)
+        parse -> attach gold -> judge in ``sandbox`` (last: closed by the caller)
 
-    Built once the sandbox has started: the judge's answer limit is the sandbox policy's."""
+    The judge is ekt_curate.judge's, the one the reward and eval use too."""
     return [ParseSamples(config.fields), AttachGold(gold, config.problems, config.fields),
-            ExecutePrograms(sandbox),
-            JudgeAnswers(config.rel_tol, config.gold_precision, config.checker,
-                         answer_chars=sandbox.policy.limits.answer_chars, warn=warn, policy=sandbox.policy)]
+            JudgeSamples(Judge(sandbox, config.checker, config.rel_tol, config.gold_precision, warn=warn))]
 
 
 def read_prelude(path: Path | None) -> str | None:

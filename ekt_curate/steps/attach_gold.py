@@ -1,11 +1,13 @@
 """Attach the gold answer: the record's own (``gold``, or the ``--gold-field``; GSM8K's
-``... #### 72`` form is 72), else the problems source's, by task id."""
+``... #### 72`` form is 72), else the problems source's, by task id, read as every judge
+reads golds (ekt_curate.judge.read_gold): a line whose gold is unusable is rejected here."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
 from ekt_curate.fields import DEFAULT_FIELDS, FieldNames, gold_of
+from ekt_curate.judge import read_gold
 from ekt_curate.steps.base import Item, StepStats
 
 
@@ -40,12 +42,10 @@ class AttachGold:
             if self.fields.gold == "gold" and "answer" in item.record:
                 where += "; its 'answer' field is not in GSM8K's '... #### N' form: --gold-field answer reads it"
             return item.rejected(f"no gold: task {item.task_id!r} has no gold answer ({where})")
-        if isinstance(gold, (list, dict, bool)):  # true is not 1: a gold of the wrong kind is no gold
-            return item.rejected(f"no gold: '{self.fields.gold}' must be a number or text, "
-                                 f"not {type(gold).__name__}")
-        if isinstance(gold, str) and not gold.strip():  # '', ' ', or GSM8K's '####' with nothing after it
-            return item.rejected(f"no gold: task {item.task_id!r} has an empty gold")
-        item.gold = gold
+        read = read_gold(gold, self.fields.gold)
+        if not read.usable:  # of the wrong kind, empty, or past the bounds: the line is rejected here
+            return item.rejected(str(read.problem).replace("no gold: ", f"no gold: task {item.task_id!r}: ", 1))
+        item.gold = read
         return item
 
     def _example_ids(self) -> str:

@@ -2,7 +2,8 @@
 shapes ``ekt_curate.fields`` reads (``completion``/``code``, chat messages, OpenAI responses).
 
 A response with several choices becomes one item per choice, each with the line's number and
-its ``choice``; they follow each other, in choice order."""
+its ``choice``; they follow each other, in choice order. An empty completion is a sample (the
+judge's ``no_program`` failure), not a rejected line: every sample a model produced counts."""
 
 from __future__ import annotations
 
@@ -93,7 +94,5 @@ class ParseSamples:
         question = question_of(record, self.fields)
         if question is not None:
             record.setdefault("question", question)
-        if not program.strip():
-            return item.rejected("no program: the completion is empty")
         item.task_id, item.program = task_id, program
         return item

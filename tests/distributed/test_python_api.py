@@ -42,4 +42,4 @@ def test_verify_samples_after_datatrove_readers(kind: str, samples_file: Path, f
                 for document in documents]
     assert verdicts == expected  # same verdicts, same order; "line" is the place in the task
     assert [document.metadata["task_id"] for document in documents] == [record["task_id"] for record in good]
-    assert verify.step_counts["execute"]["seen"] == len(good)
+    assert verify.step_counts["judge"]["seen"] == len(good)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from ekt_curate.judge import STATUSES
+
 from ekt_curate.cli import main
 
 pytestmark = pytest.mark.slow
@@ -108,23 +110,29 @@ def test_the_verifier_is_a_grpo_reward(tiny_model, tmp_path):
     from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer
 
-    from ekt_curate.rewards import VerifiedAnswerReward
+    from ekt_curate.rewards import AsyncVerifiedAnswerReward, VerifiedAnswerReward
 
     reward = VerifiedAnswerReward(workers=2)
+    overlapped = AsyncVerifiedAnswerReward(workers=1, name="verified_async")  # TRL awaits it beside the other
     direct = reward(completions=["answer = 3 + 4\n", "answer = 8", "def solution():\n    return 30", "while True: pass"],
                     gold=["7", "7", 30, "1"], prompts=["p"] * 4)
     assert direct == [1.0, 0.0, 1.0, 0.0]
-    dataset = Dataset.from_list([{"prompt": f"Question: {q}\n", "gold": g} for _, q, g, _ in PROBLEMS] * 2)
+    # GSM8K's own answer column as the gold: read as verify reads it
+    dataset = Dataset.from_list([{"prompt": f"Question: {q}\n", "gold": f"...\n#### {g}"} for _, q, g, _ in PROBLEMS] * 2)
     args = GRPOConfig(output_dir=str(tmp_path), per_device_train_batch_size=4, num_generations=4,
                       max_completion_length=8, max_steps=2, logging_steps=1, report_to="none", use_cpu=True,
-                      save_strategy="no")
-    trainer = GRPOTrainer(model=str(tiny_model), reward_funcs=[reward], args=args, train_dataset=dataset)
+                      save_strategy="no", log_completions=True)
+    trainer = GRPOTrainer(model=str(tiny_model), reward_funcs=[reward, overlapped], args=args, train_dataset=dataset)
     calls_before = reward.calls
     trainer.train()
     reward.close()
-    assert reward.calls > calls_before
+    overlapped.close()
+    assert reward.calls > calls_before and overlapped.calls > 0
     logged = [entry for entry in trainer.state.log_history if "rewards/verified_answer/mean" in entry]
     assert logged and all(0.0 <= entry["rewards/verified_answer/mean"] <= 1.0 for entry in logged)
+    assert all("verified_answer/syntax_error" in entry and "verified_async/pass" in entry for entry in logged)
+    # every status logged sums to the batch: nothing is judged twice or lost
+    assert all(sum(entry[f"verified_answer/{s}"] for s in STATUSES) == 4 for entry in logged)
 
 
 def test_expert_iteration_adds_the_students_verified_programs(tiny_model, tmp_path, capsys):

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from ekt_curate.sandbox import Result, Status
 from ekt_curate.sandbox.policy import load_policy
-from ekt_curate.steps.base import Item
-from ekt_curate.steps.explain_failure import explain, imported_modules
-from ekt_curate.steps.judge import DETAIL_CHARS, JudgeAnswers
+from ekt_curate.judge import DETAIL_CHARS, Judge, Sample, make_checker, read_gold, verdict_of
+from ekt_curate.judge.explain import explain, imported_modules
 
 DEFAULT, SCIENTIFIC = load_policy("default"), load_policy("scientific")
 # The stderr tail the sandbox returned for `import numpy` under the default policy, as root.
@@ -57,16 +56,15 @@ def test_imported_modules():
 
 
 def test_the_verdict_keeps_the_sandbox_detail_and_adds_the_cause_whole():
-    judge = JudgeAnswers(answer_chars=1000, policy=DEFAULT)
-    item = Item(1, b"{}", record={}, task_id="t", program="import numpy as np\nanswer = 1", gold="1",
-                result=Result(Status.NO_ANSWER, detail=EXITED, stderr_tail=OPENBLAS))
-    verdict = next(judge(iter([item]))).verdict
+    def judged(program, result):
+        return verdict_of(result, read_gold("1"), program, make_checker("strict"), 1000, DEFAULT)
+
+    verdict = judged("import numpy as np\nanswer = 1", Result(Status.NO_ANSWER, detail=EXITED, stderr_tail=OPENBLAS))
     assert verdict["detail"] == (f"{EXITED}: numpy is not available under policy 'default' (OpenBLAS cannot start "
                                  "its threads there); use --policy scientific")
     assert "OpenBLAS" in verdict["stderr"] and verdict["status"] == "no_answer"
     long = Result(Status.RUNTIME_ERROR, detail=SYMPY + " x" * 300)
-    item = Item(2, b"{}", record={}, task_id="t", program="import sympy", gold="1", result=long)
-    detail = next(judge(iter([item]))).verdict["detail"]
+    detail = judged("import sympy", long)["detail"]
     assert detail.startswith("ImportError: SymPy") and detail.endswith("use --policy scientific")
     assert len(detail) <= DETAIL_CHARS
 
@@ -74,12 +72,9 @@ def test_the_verdict_keeps_the_sandbox_detail_and_adds_the_cause_whole():
 def test_a_real_numpy_program_under_the_default_policy():
     from ekt_curate.sandbox import Sandbox
 
-    judge = JudgeAnswers(answer_chars=1000, policy=DEFAULT)
     program = "import numpy as np\nanswer = int(np.sum([1, 2]))"
     with Sandbox("default", workers=1) as box:
-        result = box.run(program)
-    verdict = next(judge(iter([Item(1, b"{}", record={}, task_id="t", program=program, gold="3",
-                                    result=result)]))).verdict
+        verdict = next(Judge(box).verdicts([Sample(program, read_gold("3"))]))
     if verdict["status"] != "pass":  # numpy may start without threads on some installs: then it passes
         assert "numpy is not available under policy 'default'" in verdict["detail"], verdict
         assert verdict["detail"].endswith("use --policy scientific")

@@ -1,20 +1,23 @@
-"""The judge step: hostile results become no_answer with a reason, bad golds reject the line,
-failed verdicts carry a bounded stderr excerpt."""
+"""One result and its gold -> the verdict: hostile results become no_answer with a reason, failed
+verdicts carry a bounded stderr excerpt; unusable golds are found when the gold is read."""
 
 import json
 
+import pytest
+
+from ekt_curate.judge import make_checker, read_gold, stderr_excerpt, verdict_of
 from ekt_curate.sandbox import Result, Status
-from ekt_curate.steps.base import Item
-from ekt_curate.steps.judge import JudgeAnswers, stderr_excerpt
 
 
-def run(result, gold, **options):
-    item = Item(1, b"{}", record={}, task_id="t", program="", gold=gold, result=result)
-    judge = JudgeAnswers(answer_chars=1000, **options)
-    out = next(judge(iter([item])))
-    if out.verdict is not None:
-        json.dumps(out.verdict, ensure_ascii=False).encode("utf-8")  # writable as the output line is
-    return out, judge
+class Out:
+    def __init__(self, verdict):
+        self.verdict = verdict
+
+
+def run(result, gold, checker="strict"):
+    judged = verdict_of(result, read_gold(gold), "", make_checker(checker), answer_chars=1000)
+    json.dumps(judged, ensure_ascii=False).encode("utf-8")  # writable as the output line is
+    return Out(judged), None
 
 
 def ok(kind, text, **fields):
@@ -55,9 +58,18 @@ def test_lone_surrogates_do_not_break_the_verdict():
     assert "\ufffd" in item.verdict["detail"]
 
 
-def test_a_gold_out_of_bounds_rejects_the_line():
-    item, _ = run(ok("int", "1"), "9" * 5000)
-    assert item.reject.startswith("bad gold:") and item.verdict is None
+def test_a_gold_out_of_bounds_is_unusable_with_its_reason():
+    gold = read_gold("9" * 5000)
+    assert not gold.usable and gold.problem.startswith("bad gold:")
+
+
+@pytest.mark.parametrize(("raw", "usable"), [("#### 72", True), (72, True), ("\\boxed{72}", True), (None, False),
+                                              ("", False), ("####", False), (True, False), ([72], False)])
+def test_gold_forms(raw, usable):
+    gold = read_gold(raw)
+    assert gold.usable is usable and (gold.problem or "").startswith(("", "no gold:"))
+    if raw == "#### 72":
+        assert gold.value == "72"
 
 
 def test_failed_verdicts_carry_a_bounded_stderr_excerpt():
@@ -66,28 +78,3 @@ def test_failed_verdicts_carry_a_bounded_stderr_excerpt():
                          stderr_tail=stderr), "1")
     assert item.verdict["stderr"].endswith("pthread_create failed") and len(item.verdict["stderr"]) <= 401
     assert len(stderr_excerpt("x" * 5000)) <= 401
-
-
-def test_text_gold_with_numeric_answers_is_counted_and_warned_once():
-    warnings = []
-    judge = JudgeAnswers(warn=warnings.append)
-    items = [Item(n, b"{}", record={}, task_id=f"t{n % 2}", gold="\\frac{3}{4}", result=ok("float", "0.75"))
-             for n in range(4)]
-    verdicts = [item.verdict for item in judge(iter(items))]
-    assert all(v["gold_not_numeric"] for v in verdicts)
-    assert judge.gold_not_numeric == {"t0", "t1"} and len(warnings) == 1 and "frac" in warnings[0]
-
-
-def test_math_verify_compares_text_golds_so_none_is_flagged():
-    """A wrong answer to a LaTeX gold under math-verify is a wrong answer, not a gold that 'can
-    never pass': the flag and its warning once sent math-verify users to math-verify."""
-    warnings = []
-    judge = JudgeAnswers(checker="math-verify", warn=warnings.append)
-    try:
-        items = [Item(1, b"{}", record={}, task_id="t", gold="\\boxed{72}", result=ok("float", "72.5")),
-                 Item(2, b"{}", record={}, task_id="u", gold="\\boxed{72}", result=ok("int", "72"))]
-        verdicts = [item.verdict for item in judge(iter(items))]
-    finally:
-        judge.close()
-    assert [v["status"] for v in verdicts] == ["wrong_answer", "pass"]
-    assert not any(v.get("gold_not_numeric") for v in verdicts) and judge.gold_not_numeric == set() and not warnings
