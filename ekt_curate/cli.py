@@ -292,7 +292,9 @@ def _eval_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, metavar="N", help="only the first N problems")
     p.add_argument("--compare", type=Path, metavar="TEACHER", help="a teacher's verified file, shown alongside")
     p.add_argument("--out", type=Path, help="eval folder (default: MODEL/eval-PROBLEMS)")
-    p.add_argument("--backend", choices=("transformers", "vllm"), default="transformers")
+    p.add_argument("--backend", choices=("transformers", "vllm", "openai"), default="transformers",
+                   help="openai: a student served behind an OpenAI-compatible endpoint (--model is its name)")
+    p.add_argument("--base-url", help="openai backend: the endpoint, e.g. http://host:8000/v1")
     p.add_argument("--policy", default="default", help="sandbox policy")
     p.add_argument("--workers", type=int, help="sandbox workers (default: all cores)")
     p.add_argument("--resume", action="store_true", help="complete an interrupted eval's samples")

@@ -189,8 +189,8 @@ def run_eval(args: argparse.Namespace) -> int:
     result = run_eval(EvalConfig(
         model=args.model, problems=args.problems, n=args.n, ks=parse_ks(args.k), temperature=args.temperature,
         greedy=args.greedy, max_new_tokens=args.max_new_tokens, out=args.out, compare=args.compare,
-        limit=args.limit, backend=args.backend, policy=args.policy, workers=args.workers, resume=args.resume,
-        quiet=args.quiet))
+        limit=args.limit, backend=args.backend, base_url=args.base_url, policy=args.policy, workers=args.workers,
+        resume=args.resume, quiet=args.quiet))
     shown = ", ".join(f"pass@{k} {'n/a' if v is None else f'{100 * v:.1f}%'}" for k, v in result["pass_at_k"].items())
     print(f"eval: {shown}, coverage {100 * result['coverage']:.1f}% over {result['tasks']:,} problems; "
           f"details in {result['folder']}")

@@ -3,6 +3,8 @@
 It reuses the sample, verify and stats stages, with the prompt the student was trained on
 (``prompt_template.txt`` in its run directory). ``--greedy`` is one greedy sample per problem
 (pass@1); ``--compare`` puts a teacher's verified file beside the student's in one table.
+Every sample the student produced counts: an empty completion is a ``no_program`` failure in
+pass@k and in the report, never a dropped line.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ class EvalConfig:
     out: Path | None = None
     compare: Path | None = None
     limit: int | None = None
-    backend: str = "transformers"
+    backend: str = "transformers"   # transformers | vllm | openai (a served student)
+    base_url: str | None = None     # openai backend
     policy: str = "default"
     workers: int | None = None
     resume: bool = False
@@ -66,7 +69,8 @@ def run_eval(config: EvalConfig) -> dict[str, Any]:
     with ProgressFactory("eval: sample", enabled=not config.quiet, unit="samples") as progress:
         run_sample(SampleConfig(problems=config.problems, model=config.model, output=samples, n=n,
                                 prompt=str(prompt_file), temperature=temperature, max_new_tokens=config.max_new_tokens,
-                                backend=config.backend, stop=STUDENT_STOP, include_exemplars=True, limit=config.limit,
+                                backend=config.backend, base_url=config.base_url, stop=STUDENT_STOP, include_exemplars=True,
+                                limit=config.limit,
                                 resume=config.resume and samples.exists(),
                                 overwrite=not (config.resume and samples.exists())), progress)
     with ProgressFactory("eval: verify", enabled=not config.quiet) as progress:
