@@ -208,6 +208,9 @@ def _sample_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--prompt", default="pal", help="pal (8-shot def solution()), answer-var (4-shot answer = ...), "
                                                  "pal-chat, answer-var-chat (their exemplars as chat turns), "
                                                  "or a template file with {question} (default: pal)")
+    p.add_argument("--exemplars", type=int, metavar="K",
+                   help="only the prompt's first K shots (0: zero-shot), for a model whose context the whole "
+                        "prompt does not fit; only those K problems are left out of sampling (default: all)")
     p.add_argument("--temperature", type=float, default=0.6, help="0 means greedy (default: 0.6)")
     p.add_argument("--top-p", type=float, default=1.0)
     p.add_argument("--max-new-tokens", type=int, default=256)

@@ -130,7 +130,7 @@ def run_sample(args: argparse.Namespace) -> int:
                   {"base_url": None, "api_key_env": "OPENAI_API_KEY", "concurrency": 16, "max_retries": 6})
     config = SampleConfig(
         problems=args.problems, fields=field_names(args), model=args.model, output=args.output, n=args.n,
-        prompt=args.prompt,
+        prompt=args.prompt, exemplars=args.exemplars,
         temperature=args.temperature, top_p=args.top_p, max_new_tokens=args.max_new_tokens, backend=args.backend,
         seed=args.seed, shard=parse_shard(args.shard) if args.shard else None, resume=args.resume,
         overwrite=args.overwrite, limit=args.limit, include_exemplars=args.include_exemplars,

@@ -24,8 +24,8 @@ from ekt_curate.provenance import meta_path, read_meta, write_meta
 from ekt_curate.stages.sample import SampleConfig, SampleSummary, check_settings
 
 # what makes two runs the same run (a resume must match them)
-RUN_SETTINGS = ("problems", "model", "n", "prompt", "temperature", "top_p", "max_new_tokens", "seed", "limit",
-                "include_exemplars", "endpoint", "seeding", "base_url", "stop")
+RUN_SETTINGS = ("problems", "model", "n", "prompt", "exemplars", "temperature", "top_p", "max_new_tokens", "seed",
+                "limit", "include_exemplars", "endpoint", "seeding", "base_url", "stop")
 
 
 def run_sample_distributed(config: SampleConfig, executor: ExecutorConfig,

@@ -6,6 +6,8 @@ exemplar, the answer convention the programs follow, and the task ids of the exe
 (excluded from sampling by default). ``--prompt FILE`` takes a user's plain-text template.
 Chat formats (``pal-chat``, ``answer-var-chat``) hold a system message and the same exemplars,
 read from the text format they name, as alternating user/assistant turns.
+``--exemplars K`` keeps a format's first K shots (and leaves out of sampling only those K
+problems), for a model whose context the whole prompt does not fit.
 The student's prompt is the problem as it will see it at training and evaluation time.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -59,6 +61,33 @@ def exemplars(fmt: PromptFormat) -> list[tuple[str, str]]:
     """(question, program) pairs of a shipped text format, in order."""
     shots = fmt.template.rsplit("Q: {question}", 1)[0]
     return [(question, program.rstrip("\n")) for question, program in _EXEMPLAR.findall(shots)]
+
+
+def shot_count(fmt: PromptFormat) -> int:
+    return len(fmt.turns) if fmt.chat else len(_shot_spans(fmt))
+
+
+def with_exemplars(fmt: PromptFormat, k: int) -> PromptFormat:
+    """The format with only its first ``k`` shots (0: zero-shot), the rest of it unchanged."""
+    count = shot_count(fmt)
+    if not 0 <= k <= count:
+        shape = ("" if fmt.chat or count else
+                 " (a template file's shots must be 'Q: ...' blocks with a '# ... Python:' line, three newlines apart)")
+        raise InputError(f"--exemplars {k}: prompt {fmt.name!r} has {count} exemplars{shape}")
+    if k == count:
+        return fmt
+    ids = fmt.exemplar_task_ids[:k]
+    if fmt.chat:
+        return replace(fmt, turns=fmt.turns[:k], exemplar_task_ids=ids)
+    spans = _shot_spans(fmt)
+    kept = fmt.template[:spans[k - 1][1]] if k else fmt.template[:spans[0][0]]
+    return replace(fmt, template=kept + fmt.template[spans[-1][1]:], exemplar_task_ids=ids)
+
+
+def _shot_spans(fmt: PromptFormat) -> list[tuple[int, int]]:
+    """Where each shot of a text format starts and ends (its trailing blank lines included)."""
+    shots = fmt.template.rsplit("Q: {question}", 1)[0] if "Q: {question}" in fmt.template else ""
+    return [match.span() for match in _EXEMPLAR.finditer(shots)]
 
 
 def shipped_formats() -> list[str]:

@@ -19,6 +19,7 @@ import inspect
 
 from ekt_curate.errors import EktError
 from ekt_curate.sampling.base import Completion, SamplingParams, positional_seeds
+from ekt_curate.sampling.context import positions_of, too_long
 
 CPU_SEQUENCES = 16
 
@@ -62,6 +63,18 @@ class TransformersBackend:
     def apply_chat_template(self, messages: list[dict[str, str]]) -> str:
         self.special_tokens = False
         return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+    def context_window(self) -> tuple[int, str] | None:
+        return positions_of(self.net.config)
+
+    def prompt_tokens(self, prompt: str) -> int:
+        return len(self._encode(prompt))
+
+    def _fits(self, width: int, params: SamplingParams) -> None:
+        """The position embeddings end at the context: past it torch raises an IndexError mid-batch."""
+        window = self.context_window()
+        if window is not None and width + params.max_new_tokens > window[0]:
+            raise too_long(width, params.max_new_tokens, window, "a prompt", None)
 
     def _encode(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=self.special_tokens)["input_ids"]
@@ -107,9 +120,11 @@ class TransformersBackend:
                 # copies as rows, not num_return_sequences: generate's own sampling is off (the
                 # seeded sampler draws), and transformers refuses several sequences when greedy
                 encoded = {key: value.repeat_interleave(copies, dim=0) for key, value in encoded.items()}
+                self._fits(encoded["input_ids"].shape[1], params)
                 output = self.net.generate(**encoded, **kwargs)
                 width = encoded["input_ids"].shape[1]
             else:
+                self._fits(inputs["input_ids"].shape[1], params)
                 output = self.net.generate(**inputs, **kwargs)
                 width = inputs["input_ids"].shape[1]
         new_tokens = output[:, width:]

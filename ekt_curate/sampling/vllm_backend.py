@@ -81,6 +81,17 @@ class VLLMBackend:
             ids = ids["input_ids"]
         return TokensPrompt(prompt_token_ids=list(ids))
 
+    def context_window(self) -> tuple[int, str] | None:
+        engine = getattr(self.llm, "llm_engine", None)
+        config = getattr(self.llm, "model_config", None) or getattr(engine, "model_config", None)
+        length = getattr(config, "max_model_len", None)
+        return (length, "vLLM's max_model_len") if isinstance(length, int) and length > 0 else None
+
+    def prompt_tokens(self, prompt: Any) -> int:
+        if isinstance(prompt, dict) and "prompt_token_ids" in prompt:  # a chat prompt, already token ids
+            return len(prompt["prompt_token_ids"])
+        return len(self.llm.get_tokenizer().encode(prompt))
+
     def preferred_batch(self, params: SamplingParams) -> int:
         return max(1, 1024 // params.n)
 

@@ -64,6 +64,7 @@ class TeacherSection:
     model: str | None = None
     n: Count = 4
     prompt: str = _default(SampleConfig, "prompt")
+    exemplars: Annotated[Int, Field(ge=0)] | None = None  # the prompt's first K shots (default: all)
     temperature: Annotated[Float, Field(ge=0, le=5)] = _default(SampleConfig, "temperature")
     top_p: Annotated[Float, Field(gt=0, le=1)] = _default(SampleConfig, "top_p")
     max_new_tokens: Count = _default(SampleConfig, "max_new_tokens")
@@ -378,7 +379,8 @@ def _run_teacher(pipeline: Pipeline, output: Path, resume: bool) -> bool | None:
     from ekt_curate.stages.sample import SampleConfig, run_sample
 
     config = SampleConfig(problems=pipeline.problems, model=teacher.model, output=output, n=teacher.n,
-                            prompt=teacher.prompt, temperature=teacher.temperature, top_p=teacher.top_p,
+                            prompt=teacher.prompt, exemplars=teacher.exemplars, temperature=teacher.temperature,
+                            top_p=teacher.top_p,
                             max_new_tokens=teacher.max_new_tokens, backend=teacher.backend, seed=teacher.seed,
                             limit=pipeline.limit, base_url=teacher.base_url, resume=resume, overwrite=not resume,
                             fields=pipeline.fields(), stop=tuple(teacher.stop) if teacher.stop is not None else None,

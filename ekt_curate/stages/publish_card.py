@@ -240,9 +240,9 @@ def _dedup_row(dedup: dict[str, Any] | None) -> str:
 
 
 SAMPLING = (("Teacher model", "model"), ("Backend", "backend"), ("Prompt format", "prompt"),
-            ("Endpoint", "endpoint"), ("Chat template", "chat_template"), ("Temperature", "temperature"),
-            ("top_p", "top_p"), ("Max new tokens", "max_new_tokens"), ("Samples per problem (n)", "n"),
-            ("Stop sequences", "stop"), ("Seed", "seed"), ("Seeding", "seeding"),
+            ("Exemplars in the prompt", "exemplars"), ("Endpoint", "endpoint"), ("Chat template", "chat_template"),
+            ("Temperature", "temperature"), ("top_p", "top_p"), ("Max new tokens", "max_new_tokens"),
+            ("Samples per problem (n)", "n"), ("Stop sequences", "stop"), ("Seed", "seed"), ("Seeding", "seeding"),
             ("Exemplar problems excluded", "excluded_exemplars"))
 
 

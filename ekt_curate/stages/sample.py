@@ -24,9 +24,10 @@ from typing import Any
 from ekt_curate.errors import EktError
 from ekt_curate.fields import DEFAULT_FIELDS, FieldNames
 from ekt_curate.jsonl import LineWriter, iter_records, repair_tail
-from ekt_curate.prompts import PromptFormat, load_prompt_format
+from ekt_curate.prompts import PromptFormat, load_prompt_format, shot_count, with_exemplars
 from ekt_curate.provenance import write_meta
 from ekt_curate.sampling.base import Backend, SamplingParams, sample_seed
+from ekt_curate.sampling.context import MEASURED, check_prompts_fit
 from ekt_curate.sampling.prompting import plan_prompts
 
 
@@ -47,6 +48,7 @@ class SampleConfig:
     overwrite: bool = False
     limit: int | None = None               # only the first N problems (after exclusions)
     include_exemplars: bool = False
+    exemplars: int | None = None           # the prompt format's first K shots (default: all)
     batch_size: int | None = None          # sequences per generate call (transformers); auto by default
     endpoint: str | None = None            # completions | chat; None: chat for a chat prompt format
     seeding: str = "sample"                # sample: each sample its own seed | none: the engine's randomness
@@ -123,7 +125,8 @@ def check_settings(config: SampleConfig) -> PromptFormat:
         raise EktError("--temperature must be in [0, 5] and --top-p in (0, 1]")
     if config.seeding not in ("sample", "none"):
         raise EktError(f"unknown seeding {config.seeding!r}: use sample or none")
-    return load_prompt_format(config.prompt)
+    prompt = load_prompt_format(config.prompt)
+    return prompt if config.exemplars is None else with_exemplars(prompt, config.exemplars)
 
 
 def run_sample(config: SampleConfig, progress: Callable[[int, int], Callable[[int], None]] | None = None,
@@ -164,11 +167,12 @@ def run_sample(config: SampleConfig, progress: Callable[[int, int], Callable[[in
     try:
         backend = backend or make_backend(config)
         plan = plan_prompts(prompt, config.endpoint, backend, config.stop)
+        _check_context(backend, prompt, config, [p for p, _ in todo])
         stop = plan.stop
         meta_base = {"model": config.model, "backend": config.backend, "prompt": prompt.name,
-                     "endpoint": plan.endpoint, "chat_template": plan.template, "temperature": config.temperature,
-                     "top_p": config.top_p, "max_new_tokens": config.max_new_tokens, "seed": config.seed,
-                     "seeding": config.seeding}
+                     "exemplars": shot_count(prompt), "endpoint": plan.endpoint, "chat_template": plan.template,
+                     "temperature": config.temperature, "top_p": config.top_p,
+                     "max_new_tokens": config.max_new_tokens, "seed": config.seed, "seeding": config.seeding}
         # group tasks by how many samples they still need (resume leaves some partial)
         by_missing: dict[int, list[Any]] = {}
         for problem, missing in todo:
@@ -209,6 +213,18 @@ def run_sample(config: SampleConfig, progress: Callable[[int, int], Callable[[in
     if verifier is not None:
         summary.verified = verifier.result()
     return summary
+
+
+def _check_context(backend: Backend, prompt: PromptFormat, config: SampleConfig, problems: list[Any]) -> None:
+    """Before the first sample: the longest questions' prompts, with room for max_new_tokens."""
+    longest = sorted(problems, key=lambda p: len(p.question), reverse=True)[:MEASURED]
+
+    def prompts_with(k: int) -> list[tuple[str, Any]]:
+        fewer = with_exemplars(prompt, k)
+        plan = plan_prompts(fewer, config.endpoint, backend, config.stop)
+        return list(zip((p.task_id for p in longest), plan.prompts([p.question for p in longest])))
+
+    check_prompts_fit(backend, prompts_with, shot_count(prompt), config.max_new_tokens)
 
 
 class _Verifier(threading.Thread):

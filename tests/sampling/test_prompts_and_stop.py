@@ -83,3 +83,49 @@ def test_program_from_a_chat_reply():
         "def solution():\n    return 2\n"
     assert program_from_reply("<think>cut at max tokens while thinking") == ""
     assert program_from_reply("answer = 4") == "answer = 4\n"
+
+
+@pytest.mark.parametrize("name", ["pal", "answer-var", "pal-chat", "answer-var-chat"])
+def test_the_first_k_exemplars(name):
+    from ekt_curate.problems import iter_problems
+    from ekt_curate.prompts import shot_count, with_exemplars
+
+    fmt = load_prompt_format(name)
+    count = shot_count(fmt)
+    assert count == len(fmt.exemplar_task_ids) and with_exemplars(fmt, count) == fmt
+    questions = {p.task_id: p.question for p in iter_problems("gsm8k:train")}
+    for k in range(count):
+        fewer = with_exemplars(fmt, k)
+        assert shot_count(fewer) == k and fewer.exemplar_task_ids == fmt.exemplar_task_ids[:k]
+        if fmt.chat:
+            assert fewer.turns == fmt.turns[:k] and fewer.system == fmt.system
+        else:
+            assert exemplars(fewer) == exemplars(fmt)[:k]
+            assert fewer.template.endswith(fmt.template[fmt.template.rindex("Q: {question}"):])
+    # each shot is the problem its id names, so the first K ids are the K problems shown
+    shots = [user for user, _ in fmt.turns] if fmt.chat else [q for q, _ in exemplars(fmt)]
+    assert all(question in shot or shot in question
+               for question, shot in zip((questions[t] for t in fmt.exemplar_task_ids), shots))
+    zero_shot = with_exemplars(fmt, 0)
+    if fmt.chat:
+        assert zero_shot.messages("x")[1:] == [{"role": "user", "content": "x"}]
+    else:  # what follows the last shot, alone
+        assert zero_shot.template == fmt.template[fmt.template.rindex("Q: {question}"):]
+    with pytest.raises(InputError, match=f"--exemplars {count + 1}: prompt '{name}' has {count} exemplars"):
+        with_exemplars(fmt, count + 1)
+
+
+def test_exemplars_of_a_template_file(tmp_path):
+    from ekt_curate.prompts import shot_count, with_exemplars
+
+    mine = tmp_path / "mine.txt"
+    mine.write_text("Q: one?\n\n# Python:\nanswer = 1\n\n\nQ: two?\n\n# Python:\nanswer = 2\n\n\n"
+                    "Q: {question}\n\n# Python:\n")
+    fmt = load_prompt_format(str(mine))
+    assert shot_count(fmt) == 2
+    assert with_exemplars(fmt, 1).render("three?") == "Q: one?\n\n# Python:\nanswer = 1\n\n\nQ: three?\n\n# Python:\n"
+    plain = tmp_path / "plain.txt"
+    plain.write_text("Problem: {question}\nProgram:\n")
+    assert with_exemplars(load_prompt_format(str(plain)), 0).template == "Problem: {question}\nProgram:\n"
+    with pytest.raises(InputError, match="has 0 exemplars .a template file's shots must be 'Q: ...' blocks"):
+        with_exemplars(load_prompt_format(str(plain)), 1)

@@ -81,6 +81,7 @@ def test_unknown_keys_are_errors(tmp_path, capsys):
     ("teacher: {backend: gpt}", "teacher.backend: input should be 'annotations', 'transformers', 'vllm' or 'openai'"),
     ("teacher: {endpoint: rest}", "teacher.endpoint: input should be 'completions' or 'chat'"),
     ("teacher: {stop: 3}", "teacher.stop: input should be a valid list"),
+    ("teacher: {exemplars: -1}", "teacher.exemplars: input should be greater than or equal to 0"),
     ("teacher: 3", "teacher: expected a mapping of keys to values, got 3"),
     ("verify: {rel_tol: 1}", "verify.rel_tol: input should be less than 1"),
     ("verify: {checker: fuzzy}", "verify.checker: input should be 'strict' or 'math-verify'"),
@@ -131,13 +132,14 @@ def test_every_key_is_passed_to_its_stage(tmp_path: Path) -> None:
     path = tmp_path / "conf" / "p.yaml"
     path.write_text("workdir: ../work\nid_field: id\ngold_field: answer\nquestion_field: problem\n"
                     "teacher: {backend: openai, model: m, stop: [\"\\nQ:\"], batch_size: 8, include_exemplars: true,\n"
-                    "  api_key_env: KEY, concurrency: '4', max_retries: 0, base_url: 'http://h/v1'}\n"
+                    "  exemplars: 2, api_key_env: KEY, concurrency: '4', max_retries: 0, base_url: 'http://h/v1'}\n"
                     "verify: {prelude: prelude.py, answer: 'var:x'}\ndedup: {keep_failed: true}\n"
                     "publish: {prompt_template: t.txt, push_to_hub: org/name}\n"
                     "train: {method: kd, teacher: big, kd_beta: 0.5, kd_lm_weight: 0}\neval: {backend: vllm}\n")
     pipeline = load_pipeline(path)
     assert pipeline.workdir == tmp_path / "work"
     assert pipeline.fields().id == "id" and pipeline.fields().gold == "answer"
+    assert pipeline.teacher.exemplars == 2
     assert pipeline.teacher.stop == ["\nQ:"] and pipeline.teacher.concurrency == 4 and pipeline.teacher.max_retries == 0
     assert pipeline.verify.prelude == tmp_path / "conf" / "prelude.py"
     assert pipeline.publish.prompt_template == tmp_path / "conf" / "t.txt"

@@ -35,7 +35,7 @@ def test_transformers_backend_batches_n_samples_per_task(tiny_model, tmp_path):
     pal = {"gsm8k/train/1", "gsm8k/train/3", "gsm8k/train/7", "gsm8k/train/12"}
     assert not pal & set(per_task)  # exemplars left out
     assert rows[0]["meta"] == {"model": str(tiny_model), "backend": "transformers", "prompt": "pal",
-                               "endpoint": "completions", "chat_template": None, "temperature": 0.6,
+                               "exemplars": 8, "endpoint": "completions", "chat_template": None, "temperature": 0.6,
                                "top_p": 1.0, "max_new_tokens": 12, "seed": 0, "seeding": "sample"}
     assert all("\nQ:" not in r["completion"] and "\n\n\n" not in r["completion"] for r in rows)
     assert {"task_id", "question", "gold", "completion"} <= set(rows[0])
