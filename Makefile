@@ -97,6 +97,7 @@ bench: install
 	$(PY) benchmarks/bench_executor.py
 	$(PY) benchmarks/bench_verify.py
 	$(PY) benchmarks/bench_dedup.py
+	$(PY) benchmarks/bench_reward.py
 
 clean:
 	rm -rf $(VENV) $(VLLM_VENV) $(RAY_VENV) .pytest_cache
