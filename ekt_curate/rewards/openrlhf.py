@@ -3,8 +3,9 @@
     --remote_rm_url $(python -c "import ekt_curate.rewards.openrlhf as m; print(m.__file__)") --label_key gold
 
 OpenRLHF calls ``reward_func(queries, prompts, labels)`` (one query per call, from several
-threads at once): each query is the decoded prompt and response tokens, and the label is the dataset's ``--label_key`` column (the gold). It wants
-``rewards`` (for the advantage), ``scores`` (for dynamic filtering) and ``extra_logs``."""
+threads at once): each query is the decoded prompt and response tokens, and the label is the
+dataset's ``--label_key`` column (the gold). It wants ``rewards`` (for the advantage),
+``scores`` (for dynamic filtering) and ``extra_logs``."""
 
 from __future__ import annotations
 
