@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import sys
 import time
@@ -49,10 +50,13 @@ def batch(size: int) -> tuple[list[list[dict]], list[str], list[str], list[str]]
     return chats, texts, [extract_program(str(row["completion"])) for row in rows], [str(row["gold"]) for row in rows]
 
 
-def timed(fn) -> tuple[float, list[bool]]:
-    start = time.perf_counter()
+def timed(fn) -> tuple[float, float, list[bool]]:
+    """(wall ms, this process's CPU ms, pass/fail): the caller's CPU is steadier than wall time
+    on a shared VM, and it is where the reward's own work (reading, verdicts) shows."""
+    cpu, start = sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), time.perf_counter()
     passed = fn()
-    return (time.perf_counter() - start) * 1000, passed
+    return ((time.perf_counter() - start) * 1000, (sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu) * 1000,
+            passed)
 
 
 def main() -> None:
@@ -89,32 +93,37 @@ def main() -> None:
                                                                                     parse_gold(gold))[0]
                         for answer, gold in zip(answers, golds)]
 
-            ours_ms, floor_ms, process_ms = [], [], []
+            ours_ms, floor_ms, process_ms, ours_cpu, floor_cpu = [], [], [], [], []
             for _ in range(args.rounds):  # interleaved, so drift in the machine's load hits both alike
-                took, mine = timed(ours)
+                took, cpu, mine = timed(ours)
                 ours_ms.append(took)
-                took, theirs = timed(floor)
+                ours_cpu.append(cpu)
+                took, cpu, theirs = timed(floor)
                 floor_ms.append(took)
+                floor_cpu.append(cpu)
                 if mine != theirs:
                     raise SystemExit(f"batch {size}: the reward and the sandbox disagree")
             for _ in range(args.baseline_rounds):
-                took, theirs = timed(per_process)
+                took, _, theirs = timed(per_process)
                 process_ms.append(took)
                 if mine != theirs:
                     raise SystemExit(f"batch {size}: the reward and the per-program process baseline disagree")
             row = {"batch": size, "passed": sum(mine), "reward_ms": statistics.median(ours_ms),
-                   "sandbox_map_ms": statistics.median(floor_ms), "per_process_ms": statistics.median(process_ms)}
+                   "sandbox_map_ms": statistics.median(floor_ms), "per_process_ms": statistics.median(process_ms) if process_ms else float("nan")}
             row["overhead_ms"] = row["reward_ms"] - row["sandbox_map_ms"]
+            row["reward_caller_cpu_ms"] = statistics.median(ours_cpu)
+            row["sandbox_map_caller_cpu_ms"] = statistics.median(floor_cpu)
             results.append(row)
     reward.close()
     print(f"reward latency, {args.workers} workers, median of {args.rounds} calls (per-program process: "
           f"{args.baseline_rounds}); every method agrees on every pass/fail")
     print(f"{'batch':>6} {'passed':>7} {'reward ms':>10} {'Sandbox.map ms':>15} {'overhead ms':>12} "
-          f"{'per-process ms':>15} {'completions/s':>14}")
+          f"{'per-process ms':>15} {'completions/s':>14} {'caller CPU ms: reward':>22} {'Sandbox.map':>12}")
     for row in results:
         print(f"{row['batch']:>6} {row['passed']:>7} {row['reward_ms']:>10.1f} {row['sandbox_map_ms']:>15.1f} "
               f"{row['overhead_ms']:>12.1f} {row['per_process_ms']:>15.1f} "
-              f"{row['batch'] / row['reward_ms'] * 1000:>14.0f}")
+              f"{row['batch'] / row['reward_ms'] * 1000:>14.0f} {row['reward_caller_cpu_ms']:>22.1f} "
+              f"{row['sandbox_map_caller_cpu_ms']:>12.1f}")
     if args.json:
         with open(args.json, "w") as handle:
             json.dump({"workers": args.workers, "rounds": args.rounds, "results": results}, handle, indent=2)
