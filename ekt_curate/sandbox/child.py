@@ -5,19 +5,22 @@ answer convention, optional prelude) arrives on a pipe from the executor, and it
 output and report go back to the executor on pipes the zygote no longer holds.
 Order matters:
 1. new session/process group (the whole group is killed), parent-death signal, read the job;
-2. fds: stdin from /dev/null, stdout/stderr/result pipes at 1/2/3, everything else closed;
+2. fds: stdin from /dev/null (or the rest of the job pipe: the program's stdin, or a test
+   job's tests), stdout/stderr/result pipes at 1/2/3, a test job's two pipes at 4-7, the rest closed;
 3. rlimits (CPU, address space relative to the current mapping, file size, fds, core 0);
 4. Landlock's program domain (writes only in scratch, signals scoped), privileges dropped;
 5. the program's seccomp filter, last, because it forbids the calls above.
 The zygote already runs under its own Landlock domain and seccomp allowlist;
 these nest on top (see landlock.py and seccomp_filter.py).
 If any step fails the child reports ``sandbox_error`` naming the layer and exits
-without running the program: never run unprotected.
+without running the program: never run unprotected. A test job forks once confined, before
+step 5, into a program process and a harness process (harness.py).
 """
 
 from __future__ import annotations
 
 import builtins
+import fcntl
 import json
 import os
 import resource
@@ -27,10 +30,12 @@ from typing import Any
 
 from json.encoder import encode_basestring_ascii
 
+from ekt_curate.sandbox import harness
 from ekt_curate.sandbox.answer_value import NoAnswer, encode
 from ekt_curate.sandbox.linux import PR_SET_DUMPABLE, PR_SET_PDEATHSIG, prctl
 
 RESULT_FD = 3
+HARNESS_FDS = (4, 5, 6, 7)  # a test job: requests (read, write), replies (read, write)
 READY_MARK = b"R\n"  # written once confined, so a set-up failure report cannot be forged afterwards
 _ANSWER_VARIABLES = ("answer", "ans", "result")
 STACK_BYTES = 8 << 20
@@ -51,6 +56,7 @@ class Confinement:
         self.gid = gid
         self.devnull_fd = devnull_fd
         self.zygote_pid = zygote_pid
+        self.harness: Any = None      # a test job's harness side (harness.Program), after the fork
 
 
 def child_main(conf: Confinement, scratch: str, fds: list[int], prelude: Any, address_space: int) -> None:
@@ -67,23 +73,27 @@ def child_main(conf: Confinement, scratch: str, fds: list[int], prelude: Any, ad
         job = _read_job(job_fd, conf.limits.program_bytes)
         if job is None:
             os._exit(0)  # the executor withdrew the job (its run was abandoned)
-        code, answer_mode = job["code"], job["answer"]
+        code, answer_mode, tests = job["code"], job["answer"], bool(job.get("tests"))
         if "prelude" in job:
             prelude = compile(job["prelude"], "<prelude>", "exec", dont_inherit=True) if job["prelude"] else None
         layer = "file descriptors"
-        os.dup2(conf.devnull_fd, 0)
+        pipes = _harness_pipes() if tests else ()
+        # the rest of the job pipe is the program's stdin, or the tests (read after the fork)
+        os.dup2(job_fd if job.get("stdin") or tests else conf.devnull_fd, 0)
         os.dup2(out_fd, 1)
         os.dup2(err_fd, 2)
         os.dup2(res_fd, RESULT_FD)
+        for fd, target in zip(pipes, HARNESS_FDS):
+            os.dup2(fd, target)
         os.chdir(scratch)
         layer = "rlimits"
-        _set_rlimits(conf, address_space)
+        _set_rlimits(conf, address_space, processes=2 if tests else 1)
         if conf.landlock is not None:
             layer = "landlock"
             scratch_fd = os.open(scratch, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
             conf.landlock.restrict_child(scratch_fd)
         layer = "file descriptors"
-        os.closerange(RESULT_FD + 1, 1 << 20)
+        os.closerange(HARNESS_FDS[-1] + 1 if tests else RESULT_FD + 1, 1 << 20)
         if conf.uid is not None:
             layer = "drop_privileges"
             os.setgroups([])
@@ -98,6 +108,9 @@ def child_main(conf: Confinement, scratch: str, fds: list[int], prelude: Any, ad
                 os._exit(70)
         else:  # a uid change clears the dumpable flag by itself (fs.suid_dumpable)
             prctl(PR_SET_DUMPABLE, 0, what="prctl(PR_SET_DUMPABLE)")
+        if tests:
+            layer = "test harness"
+            _fork_test_job(conf, code, prelude)  # returns in the harness process only
         if conf.seccomp is not None:
             layer = "seccomp"
             conf.seccomp.load_stacked()
@@ -105,21 +118,18 @@ def child_main(conf: Confinement, scratch: str, fds: list[int], prelude: Any, ad
         _report({"status": "sandbox_error", "detail": f"{layer} layer could not be installed: {exc}"})
         os._exit(0)
     _write(RESULT_FD, READY_MARK)
+    if tests:
+        _run_harness(conf)
     _run(code, prelude, answer_mode, conf.limits.answer_chars)
 
 
 def _read_job(fd: int, max_program: int) -> dict[str, Any] | None:
-    """The job as the executor wrote it (JSON, then EOF); None if it was cut short."""
+    """The job's header as the executor wrote it (a 4-byte length, then JSON); None if it was
+    cut short. What follows on the pipe (stdin, tests) is read by whoever it is for."""
     limit = max_program * 4 + (1 << 20)  # JSON escapes, plus a prelude
-    data = bytearray()
-    while True:
-        chunk = os.read(fd, 1 << 16)
-        if not chunk:
-            break
-        data += chunk
-        if len(data) > limit:
-            return None
-    os.close(fd)
+    data = _read_part(fd, limit)
+    if data is None:
+        return None
     try:
         job = json.loads(data)
     except ValueError:
@@ -127,7 +137,91 @@ def _read_job(fd: int, max_program: int) -> dict[str, Any] | None:
     return job if isinstance(job, dict) and isinstance(job.get("code"), str) else None
 
 
-def _set_rlimits(conf: Confinement, address_space: int) -> None:
+def _read_part(fd: int, limit: int) -> bytes | None:
+    size = int.from_bytes(_read_exactly(fd, 4) or b"\xff\xff\xff\xff", "big")
+    return None if size > limit else _read_exactly(fd, size)
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    data = bytearray()
+    while len(data) < size:
+        chunk = os.read(fd, min(size - len(data), 1 << 20))
+        if not chunk:
+            return None
+        data += chunk
+    return bytes(data)
+
+
+def _harness_pipes() -> tuple[int, int, int, int]:
+    """Two pipes, moved above the fds they will be dup2'ed onto so none is overwritten first."""
+    ends = []
+    for _ in range(2):
+        for fd in os.pipe():
+            ends.append(fcntl.fcntl(fd, fcntl.F_DUPFD, HARNESS_FDS[-1] + 1))
+            os.close(fd)
+    return tuple(ends)  # type: ignore[return-value]
+
+
+def _fork_test_job(conf: Confinement, code: str, prelude: Any) -> None:
+    """Fork the program process, which never returns from here; the harness process returns."""
+    requests_r, requests_w, replies_r, replies_w = HARNESS_FDS
+    try:
+        compiled = compile(code, "<program>", "exec", dont_inherit=True)
+    except MemoryError:
+        _fail_before_tests({"status": "memory_limit", "detail": "MemoryError while compiling"})
+    except (SyntaxError, ValueError, RecursionError, OverflowError) as exc:
+        _fail_before_tests({"status": "syntax_error", "exc_type": _type(exc).__name__, "detail": _describe(exc)})
+    harness_pid = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the program process: no tests, no report channel, a domain of its own
+        try:
+            prctl(PR_SET_PDEATHSIG, signal.SIGKILL, what="prctl(PR_SET_PDEATHSIG)")
+            if os.getppid() != harness_pid:
+                os._exit(70)
+            for fd in (0, RESULT_FD, requests_w, replies_r):
+                os.close(fd)
+            empty_r, empty_w = os.pipe()  # stdin: fd 0 again, at EOF
+            os.close(empty_w)
+            if empty_r != 0:
+                os.dup2(empty_r, 0)
+                os.close(empty_r)
+            if conf.landlock is not None:
+                conf.landlock.restrict_child(os.open(".", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
+            if conf.seccomp is not None:
+                conf.seccomp.load_stacked()
+        except BaseException:  # noqa: BLE001 - unconfined: never run the program
+            os._exit(71)
+        _run_environment()
+        harness.serve_program(compiled, prelude, requests_r, replies_w)
+        os._exit(0)
+    os.close(requests_r)
+    os.close(replies_w)
+    conf.harness = harness.Program(pid, requests_w, replies_r)
+
+
+def _fail_before_tests(message: dict[str, Any]) -> None:
+    _write(RESULT_FD, READY_MARK)
+    _report(message)
+    os._exit(0)
+
+
+def _run_harness(conf: Confinement) -> None:
+    """The harness process, confined: read the tests, run them, report. Never returns."""
+    program = conf.harness
+    try:
+        data = _read_part(0, 1 << 28)
+        spec = json.loads(data) if data is not None else None
+        if not isinstance(spec, dict):
+            raise ValueError("no tests on the job pipe")
+        message = harness.run_tests(spec, program, conf.limits.wall_seconds, conf.limits.cpu_seconds)
+    except BaseException as exc:  # noqa: BLE001 - the harness's own failure is the sandbox's
+        message = {"status": "sandbox_error", "detail": f"test harness: {_describe(exc)}"}
+    _report(message)
+    program.stop()
+    _exit(0)
+
+
+def _set_rlimits(conf: Confinement, address_space: int, processes: int = 1) -> None:
     lim = conf.limits
     cpu = int(lim.cpu_seconds)
     memory = address_space + lim.memory_mib * 1024 * 1024
@@ -143,7 +237,8 @@ def _set_rlimits(conf: Confinement, address_space: int) -> None:
     stack = STACK_BYTES if hard == resource.RLIM_INFINITY else min(STACK_BYTES, hard)
     resource.setrlimit(resource.RLIMIT_STACK, (stack, stack))
     if conf.uid is not None:  # per-uid process count is only meaningful for our own uid
-        resource.setrlimit(resource.RLIMIT_NPROC, (lim.threads, lim.threads))
+        # a test job is two processes (harness.py); threads are counted against the same limit
+        resource.setrlimit(resource.RLIMIT_NPROC, (lim.threads + processes - 1, lim.threads + processes - 1))
 
 
 # References captured before the program runs: it may rebind os.write, json, sys.stdout...
@@ -159,10 +254,7 @@ def _run(code: str, prelude: Any, answer_mode: str, max_chars: int) -> None:
     # sys.stdin/stdout/stderr are the zygote's own streams, now on /dev/null and the two
     # pipes; the zygote never writes through them, so their buffers are empty.
     stdout, stderr = sys.__stdout__, sys.__stderr__
-    sys.argv = ["<program>"]
-    for key in list(os.environ):  # the zygote's scrubbed environment, less what a program needs not
-        if key not in _KEPT_ENVIRONMENT:
-            del os.environ[key]
+    _run_environment()
     message: dict[str, Any]
     try:
         compiled = compile(code, "<program>", "exec", dont_inherit=True)
@@ -181,6 +273,13 @@ def _run(code: str, prelude: Any, answer_mode: str, max_chars: int) -> None:
     _exit(0)
 
 
+def _run_environment() -> None:
+    sys.argv = ["<program>"]
+    for key in list(os.environ):  # the zygote's scrubbed environment, less what a program needs not
+        if key not in _KEPT_ENVIRONMENT:
+            del os.environ[key]
+
+
 def _execute(compiled: Any, prelude: Any, answer_mode: str, max_chars: int) -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
     try:
@@ -195,8 +294,8 @@ def _execute(compiled: Any, prelude: Any, answer_mode: str, max_chars: int) -> d
         value, source = _pick_answer(namespace, answer_mode)
     except BaseException as exc:  # noqa: BLE001 - the program's exceptions are data here
         return _classify(exc)
-    if source == "stdout":
-        return {"status": "ok", "answer_from": "stdout"}
+    if source in ("stdout", "output"):
+        return {"status": "ok", "answer_from": source}
     if source is None:
         return {"status": "no_answer", "detail": value}
     try:
@@ -209,8 +308,8 @@ def _execute(compiled: Any, prelude: Any, answer_mode: str, max_chars: int) -> d
 
 def _pick_answer(namespace: dict[str, Any], mode: str) -> tuple[Any, str | None]:
     """(value, source); source None means no answer and value is the reason."""
-    if mode == "stdout":
-        return None, "stdout"
+    if mode in ("stdout", "output"):  # output: the whole of stdout, judged by the parent
+        return None, mode
     if mode in ("auto", "solution"):
         solution = namespace.get("solution")
         if callable(solution):

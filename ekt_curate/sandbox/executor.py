@@ -31,6 +31,7 @@ from ekt_curate.sandbox import scratch
 from ekt_curate.sandbox.canary import CANARY, check_canary
 from ekt_curate.sandbox.errors import LayerUnavailable, SandboxError
 from ekt_curate.sandbox.policy import Policy, load_policy
+from ekt_curate.sandbox.program import Program
 from ekt_curate.sandbox.program_text import extract_program
 from ekt_curate.sandbox.result import Result, Status
 from ekt_curate.sandbox.supervise import Job, classify
@@ -158,11 +159,13 @@ class Sandbox:
         return [worker.pid for worker in self._workers]
 
     # -- running programs ---------------------------------------------------------------------
-    def run(self, code: str, prelude: str | None = None, answer: str | None = None) -> Result:
+    def run(self, code: str | Program, prelude: str | None = None, answer: str | None = None) -> Result:
         return next(self.map([code], prelude=prelude, answer=answer))
 
-    def map(self, codes: Iterable[str], prelude: str | None = None, answer: str | None = None) -> Iterator[Result]:
-        """Yield one Result per program, in input order, keeping every worker busy."""
+    def map(self, codes: Iterable[str | Program], prelude: str | None = None,
+            answer: str | None = None) -> Iterator[Result]:
+        """Yield one Result per program, in input order, keeping every worker busy. A program is
+        its code (its answer judged by ``answer``), or a ``Program`` with stdin, calls or tests."""
         answer = check_answer_mode(answer) if answer else self.answer
         self._acquire()
         try:
@@ -175,7 +178,7 @@ class Sandbox:
             finally:
                 self._release()
 
-    def _map(self, source: Iterator[str], prelude: str | None, answer: str) -> Iterator[Result]:
+    def _map(self, source: Iterator[str | Program], prelude: str | None, answer: str) -> Iterator[Result]:
         next_out = self._next_id
         exhausted = False
         while True:
@@ -187,7 +190,7 @@ class Sandbox:
                 return
             self._pump()
 
-    def _feed(self, source: Iterator[str], prelude: str | None, answer: str) -> bool:
+    def _feed(self, source: Iterator[str | Program], prelude: str | None, answer: str) -> bool:
         """Hand jobs to every worker with room (re-runs first); True once the input is exhausted."""
         exhausted = False
         for worker in sorted(self._workers, key=lambda w: len(w.jobs)):
@@ -214,19 +217,31 @@ class Sandbox:
                     break
         return exhausted
 
-    def _new_job(self, code: str, prelude: str | None, answer: str) -> Job | None:
+    def _new_job(self, code: str | Program, prelude: str | None, answer: str) -> Job | None:
         job_id = self._next_id
         self._next_id += 1
-        program = extract_program(code)
+        spec = code if isinstance(code, Program) else Program(code)
+        program = extract_program(spec.code)
         if len(program.encode("utf-8", "surrogatepass")) > self.policy.limits.program_bytes:
             self._finished[job_id] = Result.failure(
                 Status.SYNTAX_ERROR, f"program larger than {self.policy.limits.program_bytes} bytes")
             return None
-        body: dict[str, Any] = {"code": program, "answer": answer}
+        body: dict[str, Any] = {"code": program, "answer": "output" if spec.output else answer}
         if prelude is not None and prelude != self.prelude:
             body["prelude"] = prelude
+        rest = b""
+        if spec.harnessed:  # the tests follow the header; only the harness process reads them
+            body["tests"] = True
+            part = spec.tests_part()
+            rest = len(part).to_bytes(4, "big") + part
+        elif spec.stdin:  # the program's stdin follows the header, streamed as it reads
+            body["stdin"] = True
+            rest = spec.stdin
         # ASCII JSON: a lone surrogate in a program travels as an escape, and fails to compile there
-        return Job(job_id, json.dumps(body).encode("ascii"), self.policy.limits.output_bytes)
+        header = json.dumps(body).encode("ascii")
+        limits = self.policy.limits
+        return Job(job_id, len(header).to_bytes(4, "big") + header + rest, limits.output_bytes,
+                   keep_output=spec.output, result_cap=limits.output_bytes if spec.harnessed else None)
 
     def _submit(self, worker: Worker, job: Job) -> None:
         child_ends = job.open_pipes()
@@ -422,8 +437,8 @@ class Sandbox:
 
     def _submit_canary(self, worker: Worker) -> None:
         # ids of their own: map yields its jobs' ids in sequence, and must not wait for a canary's
-        job = Job(CANARY_IDS + self._canaries, json.dumps({"code": CANARY, "answer": "var:answer"}).encode("ascii"),
-                  self.policy.limits.output_bytes)
+        header = json.dumps({"code": CANARY, "answer": "var:answer"}).encode("ascii")
+        job = Job(CANARY_IDS + self._canaries, len(header).to_bytes(4, "big") + header, self.policy.limits.output_bytes)
         job.canary = True
         self._canaries += 1
         worker.canary_pending, worker.canary_running = False, True

@@ -37,6 +37,9 @@ class Result:
     wall_ms: float = 0.0
     stdout_tail: str = ""
     stderr_tail: str = ""
+    stdout: str | None = None        # the whole stdout, for a Program(output=True)
+    cases: tuple[tuple[str, str], ...] | None = None    # a test job: (status, detail) per case run
+    returns: tuple[tuple[str, str], ...] | None = None  # a call job: ("ok", encoded value) or (status, detail)
 
     @property
     def ok(self) -> bool:
@@ -48,6 +51,13 @@ class Result:
         if self.answer_kind is None or self.answer_text is None:
             return None
         return decode(self.answer_kind, self.answer_text)
+
+    def returned(self, index: int) -> object:
+        """The value call ``index`` returned, decoded (values.py); NotTransferable if it is not one."""
+        from ekt_curate.sandbox.values import decode
+
+        assert self.returns is not None and self.returns[index][0] == "ok"
+        return decode(self.returns[index][1])
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -68,6 +78,9 @@ class Result:
             wall_ms=msg.get("wall_ms", 0.0),
             stdout_tail=msg.get("stdout_tail", ""),
             stderr_tail=msg.get("stderr_tail", ""),
+            stdout=msg.get("stdout"),
+            cases=tuple(tuple(c) for c in msg["cases"]) if "cases" in msg else None,  # type: ignore[misc]
+            returns=tuple(tuple(r) for r in msg["returns"]) if "returns" in msg else None,  # type: ignore[misc]
         )
 
     @classmethod

@@ -27,6 +27,11 @@ from ekt_curate.sandbox.child import READY_MARK
 MAX_RESULT_BYTES = 64 * 1024     # the child's whole report; more is tampering
 TAIL_BYTES = 4096                # stdout/stderr kept for the answer and for diagnostics
 CHILD_STATUSES = {"ok", "syntax_error", "runtime_error", "memory_limit", "output_limit", "no_answer"}
+# A test harness reports from a process the program cannot reach (harness.py), so it may say more.
+HARNESS_STATUSES = CHILD_STATUSES | {"timeout", "sandbox_error"}
+CASE_STATUSES = {"pass", "wrong_answer", "runtime_error", "timeout"}
+RETURN_STATUSES = {"ok", "runtime_error", "timeout"}
+MAX_CASES = 100_000
 ANSWER_KINDS = {"int", "float", "fraction", "decimal", "bool", "str"}
 F_SETPIPE_SZ = 1031
 STDOUT, STDERR, RESULT = 0, 1, 2
@@ -49,13 +54,16 @@ class Job:
     __slots__ = ("id", "payload", "output_cap", "attempt", "abandoned", "canary", "sent", "started", "deadline",
                  "exited_at", "pid", "pidfd", "end", "failed_errno", "buffers", "trimmed", "output_total",
                  "timed_out", "over_output", "result_overflow", "killed", "killed_at", "writer", "readers",
-                 "written")
+                 "written", "keep_output", "result_cap")
 
-    def __init__(self, job_id: int, payload: bytes, output_cap: int, attempt: int = 1):
+    def __init__(self, job_id: int, payload: bytes, output_cap: int, attempt: int = 1, keep_output: bool = False,
+                 result_cap: int | None = None):
         self.id = job_id
         self.payload = payload
         self.output_cap = output_cap
         self.attempt = attempt
+        self.keep_output = keep_output    # the whole stdout (up to output_cap), not only its tail
+        self.result_cap = max(result_cap or 0, MAX_RESULT_BYTES)  # a test harness reports return values
         self.abandoned = False            # its result is no longer wanted
         self.canary = False               # the executor's own probe of a fresh zygote
         self.sent = 0.0                   # monotonic time the zygote was asked to fork it
@@ -129,7 +137,7 @@ class Job:
     def _take(self, index: int, data: bytes) -> None:
         buffer = self.buffers[index]
         if index == RESULT:
-            if len(buffer) + len(data) > MAX_RESULT_BYTES:
+            if len(buffer) + len(data) > self.result_cap:
                 self.result_overflow = True
                 self.kill()
                 return
@@ -137,7 +145,7 @@ class Job:
             return
         self.output_total += len(data)
         buffer += data
-        if len(buffer) > 2 * TAIL_BYTES:
+        if len(buffer) > 2 * TAIL_BYTES and not (self.keep_output and index == STDOUT):
             del buffer[:-TAIL_BYTES]
             self.trimmed[index] = True
         if self.output_total > self.output_cap and not self.over_output:
@@ -146,7 +154,7 @@ class Job:
 
     def again(self, attempt: int) -> "Job":
         """The same job, fresh, to run again on another zygote."""
-        return Job(self.id, self.payload, self.output_cap, attempt)
+        return Job(self.id, self.payload, self.output_cap, attempt, self.keep_output, self.result_cap)
 
     def kill(self) -> None:
         """SIGKILL through the pidfd; before the start is reported, as soon as it is."""
@@ -177,6 +185,10 @@ class Job:
             self.pidfd = None
         return open_fds
 
+    def stdout(self) -> str:
+        """The whole of stdout (a job that keeps it), as text."""
+        return _clean_text(bytes(self.buffers[STDOUT]).decode("utf-8", "replace"))
+
     def tail(self, index: int) -> str:
         return _clean_text(bytes(self.buffers[index][-1024:]).decode("utf-8", "replace"))
 
@@ -206,7 +218,8 @@ def classify(job: Job, limits: Any) -> dict[str, Any]:
     if job.over_output:
         return {"status": "output_limit", "detail": f"more than {limits.output_bytes} bytes of output"}
     if job.result_overflow:
-        return {"status": "no_answer", "detail": "result channel tampered: more than 64 KiB written to it"}
+        return {"status": "no_answer",
+                "detail": f"result channel tampered: more than {job.result_cap // 1024} KiB written to it"}
     if os.WIFSIGNALED(wait_status):
         signum = os.WTERMSIG(wait_status)
         if signum == signal.SIGXCPU or (signum == signal.SIGKILL and cpu_ms >= limits.cpu_seconds * 1000):
@@ -227,13 +240,21 @@ def classify(job: Job, limits: Any) -> dict[str, Any]:
     if not body:
         if exit_code != 0:
             return {"status": "no_answer", "detail": f"program exited with code {exit_code} before reporting"}
+        if job.keep_output:  # stdin/stdout: only what it printed counts, however it ended
+            return {"status": "ok", "stdout": job.stdout()}
         return {"status": "no_answer", "detail": "program ended the process before reporting an answer"}
-    message = _parse_child_message(body, CHILD_STATUSES, limits.answer_chars)
+    harnessed = job.result_cap > MAX_RESULT_BYTES
+    message = _parse_child_message(body, HARNESS_STATUSES if harnessed else CHILD_STATUSES, limits.answer_chars,
+                                   harnessed)
     if message is None:
         return {"status": "no_answer", "detail": "result channel tampered: malformed or repeated report"}
     if exit_code != 0:
         return {"status": "no_answer", "detail": f"program exited with code {exit_code} before reporting"}
-    if message.pop("answer_from", None) == "stdout":
+    answer_from = message.pop("answer_from", None)
+    if answer_from == "output":
+        message["stdout"] = job.stdout()
+        return message
+    if answer_from == "stdout":
         line, whole = job.last_line()
         if line is None:
             return {"status": "no_answer",
@@ -246,9 +267,10 @@ def classify(job: Job, limits: Any) -> dict[str, Any]:
     return message
 
 
-def _parse_child_message(raw: bytes, statuses: set[str], answer_chars: int = 5000) -> dict[str, Any] | None:
+def _parse_child_message(raw: bytes, statuses: set[str], answer_chars: int = 5000,
+                         harnessed: bool = False) -> dict[str, Any] | None:
     """Exactly one JSON object line with known keys and types, and an answer the child's
-    encoder can have written; anything else is None."""
+    encoder can have written (a harness's cases or return values); anything else is None."""
     if raw.count(b"\n") != 1 or not raw.endswith(b"\n"):
         return None
     try:
@@ -271,13 +293,31 @@ def _parse_child_message(raw: bytes, statuses: set[str], answer_chars: int = 500
                 and (answer[0] != "float" or math.isfinite(float(answer[1])))):
             return None  # a report the child's encoder cannot have written: forged
         clean["answer"] = [answer[0], _clean_text(answer[1])]
-    if message.get("answer_from") == "stdout":
-        clean["answer_from"] = "stdout"
-    if set(message) - {"status", "detail", "exc_type", "answer", "answer_from"}:
+    if message.get("answer_from") in ("stdout", "output"):
+        clean["answer_from"] = message["answer_from"]
+    for key, allowed in (("cases", CASE_STATUSES), ("returns", RETURN_STATUSES)):
+        if key in message:
+            items = _pairs(message[key], allowed) if harnessed else None
+            if items is None:
+                return None
+            clean[key] = items
+    if set(message) - {"status", "detail", "exc_type", "answer", "answer_from", "cases", "returns"}:
         return None
-    if clean["status"] == "ok" and "answer" not in clean and "answer_from" not in clean:
+    if clean["status"] == "ok" and not {"answer", "answer_from", "cases", "returns"} & set(clean):
         return None
     return clean
+
+
+def _pairs(items: Any, statuses: set[str]) -> list[tuple[str, str]] | None:
+    """A harness's [status, text] list, or None if it is not one."""
+    if not isinstance(items, list) or len(items) > MAX_CASES:
+        return None
+    pairs = []
+    for item in items:
+        if not (isinstance(item, list) and len(item) == 2 and item[0] in statuses and isinstance(item[1], str)):
+            return None
+        pairs.append((item[0], item[1] if item[0] == "ok" else _clean_text(item[1][:300])))
+    return pairs
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -37,7 +37,8 @@ from ekt_curate.sandbox import protocol
 from ekt_curate.sandbox.protocol import read_config
 from ekt_curate.sandbox.child import Confinement, child_main
 from ekt_curate.sandbox.landlock import LandlockLayers
-from ekt_curate.sandbox.linux import bind_mount, enter_private_mount_namespace, mount_tmpfs
+from ekt_curate.sandbox.linux import (PR_SET_CHILD_SUBREAPER, bind_mount, enter_private_mount_namespace, mount_tmpfs,
+                                     prctl)
 from ekt_curate.sandbox.seccomp_filter import LoadableFilter, describe
 from ekt_curate.sandbox.zygote_fs import hidden_by_permissions, mount_read_only, outermost, remove_tree, roots_without
 
@@ -49,6 +50,7 @@ SYSTEM_LIBRARY_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/l
 # executor that is alive but no longer supervising (it is replaced long before this).
 BACKSTOP_SECONDS = 60.0
 CLEANER_SECONDS = 10.0              # removing one job's scratch; more means something is wrong
+ORPHAN_SECONDS = 2.0                # reaping a killed job's leftover processes
 EXIT_UNHEALTHY = 3                  # the zygote could not clean up: the executor replaces it
 
 
@@ -66,6 +68,9 @@ class Zygote:
         self.policy = _Section({k: _Section(v) if isinstance(v, dict) else v for k, v in config["policy"].items()})
         self.worker = int(config["worker"])
         self.uid_offset = int(config.get("uid_offset", os.getpid() % UID_SPAN))
+        # Orphans of a job (a test job's program process) come here to be reaped, not to an init
+        # that may never reap them (a PID namespace's init is whatever was started first).
+        prctl(PR_SET_CHILD_SUBREAPER, 1, what="prctl(PR_SET_CHILD_SUBREAPER)")
         self.slots: list[str] = []      # scratch tmpfs instances (root only), used in turn
         self.slot = 0
         self.last_inode: int | None = None
@@ -291,7 +296,7 @@ class Zygote:
             _, wait_status, usage = os.wait4(pid, 0)
         finally:
             os.close(pidfd)
-        cpu_us = int((usage.ru_utime + usage.ru_stime) * 1_000_000)
+        cpu_us = int((usage.ru_utime + usage.ru_stime) * 1_000_000) + _reap_orphans()
         healthy = self._clean(scratch) and self._next_job_dir()
         self._send(protocol.ENDED.pack(b"E", token, wait_status, cpu_us, wall_us))
         return healthy
@@ -383,6 +388,23 @@ class Zygote:
 
 
 
+
+
+def _reap_orphans() -> int:
+    """Reap what the job's child left (a test job's program process, reparented here: the zygote
+    is their subreaper, so no zombie counts against the sandbox uid's process limit); their CPU
+    microseconds. The group kill reached them all: a program cannot leave its process group."""
+    cpu_us, deadline = 0, time.monotonic() + ORPHAN_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            pid, _, usage = os.wait4(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            time.sleep(0.0005)
+            continue
+        cpu_us += int((usage.ru_utime + usage.ru_stime) * 1_000_000)
+    return cpu_us
 
 
 def _kill_group(pid: int) -> None:

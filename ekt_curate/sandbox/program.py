@@ -1,0 +1,55 @@
+"""What to run and how: a program's code, and for tests its stdin, calls or assert tests.
+
+``Sandbox.map`` takes plain strings (a program whose answer is judged) or ``Program``:
+
+- ``Program(code, stdin=b"...", output=True)``: the program reads ``stdin`` on fd 0 and its
+  whole stdout (up to ``limits.output_bytes``) comes back as ``Result.stdout``, for a parent
+  that compares it with an expected output the sandbox never sees (stdin/stdout cases).
+- ``Program(code, calls=(Call("f", (1, 2)), ...))``: after the program, a harness process calls
+  each function with its arguments (``"Solution.f"``: a fresh ``Solution()`` each time) and
+  ``Result.returns`` holds what each returned, as plain values, or how it failed.
+- ``Program(code, tests=("assert f(1) == 2", ...), setup=...)``: the assert tests run in the
+  harness process, against proxies of the program's functions; ``Result.cases`` says how each
+  case ended. Stops at the first failing case unless ``all_cases``.
+
+See harness.py for why neither the expected outputs nor the tests can be reached by the program.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ekt_curate.sandbox import values
+
+
+@dataclass(frozen=True)
+class Call:
+    function: str                         # a global function, or "Solution.method"
+    args: tuple[Any, ...] = ()            # exact built-in values (JSON-decoded test inputs)
+
+
+@dataclass(frozen=True)
+class Program:
+    code: str
+    stdin: bytes | None = None            # fd 0 (None: empty)
+    output: bool = False                  # keep the whole stdout in Result.stdout
+    calls: tuple[Call, ...] = ()
+    tests: tuple[str, ...] = ()           # assert tests, one case each
+    setup: str = ""                       # run before the tests (MBPP's test_setup_code)
+    all_cases: bool = False               # run every case, not only up to the first failure
+    case_seconds: float | None = None     # a case's limit in the harness (default: the wall limit)
+
+    @property
+    def harnessed(self) -> bool:
+        return bool(self.calls or self.tests)
+
+    def tests_part(self) -> bytes:
+        """The JSON the harness process reads after the fork (never the program process)."""
+        spec: dict[str, Any] = {"case_seconds": self.case_seconds, "all_cases": self.all_cases}
+        if self.calls:
+            spec["calls"] = [{"fn": call.function, "args": values.encode(list(call.args))} for call in self.calls]
+        else:
+            spec["tests"], spec["cases"], spec["setup"] = True, list(self.tests), self.setup
+        return json.dumps(spec, ensure_ascii=True).encode("ascii")
