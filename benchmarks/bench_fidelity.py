@@ -2,7 +2,8 @@
 
     # 1. convert a fetched snapshot of a public repository into small fixtures (committed):
     python benchmarks/bench_fidelity.py convert --pot /path/to/wenhuchen+Program-of-Thoughts/repo \
-        --faithful-cot /path/to/veronica320+Faithful-COT/repo --pal /path/to/reasoning-machines+pal/repo
+        --faithful-cot /path/to/veronica320+Faithful-COT/repo --pal /path/to/reasoning-machines+pal/repo \
+        --reflexion /path/to/noahshinn+reflexion/repo
     # 2. verify every fixture and compare per-sample verdicts with the authors':
     python benchmarks/bench_fidelity.py run [--policy scientific]
 
@@ -15,6 +16,8 @@ Sources (each fixture line keeps its source's index, the authors' executed value
 - Faithful-COT (Lyu et al. 2023), commit 3017843 (MIT): benchmarks/fidelity_faithful_cot.py.
 - gsm-hard with PAL's programs (Gao et al. 2022), reasoning-machines/pal commit f81ca2a (Apache-2.0):
   benchmarks/fidelity_gsm_hard.py.
+- Reflexion's GPT-4 HumanEval and MBPP programs, judged by tests (Shinn et al. 2023),
+  noahshinn/reflexion commit 218cf0e (MIT): benchmarks/fidelity_reflexion.py.
 Each source module has ``CORPORA``/``CORPUS``, ``convert``, ``settings`` (the verify options that run
 its programs as its authors did) and ``classify``.
 
@@ -35,6 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the source modules beside this file
 import fidelity_faithful_cot  # noqa: E402
 import fidelity_gsm_hard  # noqa: E402
+import fidelity_reflexion  # noqa: E402
 from fidelity_fixtures import FIXTURES, write_fixture  # noqa: E402
 POT_COMMIT = "850399c"
 # corpus -> (file in outputs/, how many samples to keep: the first N with a program)
@@ -114,10 +118,12 @@ def source_of(corpus: str):
         return fidelity_faithful_cot
     if corpus == fidelity_gsm_hard.CORPUS:
         return fidelity_gsm_hard
+    if corpus in fidelity_reflexion.CORPORA:
+        return fidelity_reflexion
     return None
 
 
-ALL_CORPORA = [*POT_CORPORA, *fidelity_faithful_cot.CORPORA, fidelity_gsm_hard.CORPUS]
+ALL_CORPORA = [*POT_CORPORA, *fidelity_faithful_cot.CORPORA, fidelity_gsm_hard.CORPUS, *fidelity_reflexion.CORPORA]
 
 
 def run(policy: str, corpora: list[str], keep: Path | None = None) -> None:
@@ -139,7 +145,7 @@ def run(policy: str, corpora: list[str], keep: Path | None = None) -> None:
             classes = Counter(classify_one(r) for r in records if r["verdict"]["passed"] != r["theirs"]["passed"])
             table.append((corpus, len(records), agree, classes))
             for record in [r for r in records if r["verdict"]["passed"] != r["theirs"]["passed"]][:8]:
-                print(f"  {record['task_id']}: gold {record['gold']!r}, theirs {record['theirs']}, "
+                print(f"  {record['task_id']}: gold {record.get('gold', '(tests)')!r}, theirs {record['theirs']}, "
                       f"ours {record['verdict']['status']} {record['verdict']['answer']!r} "
                       f"{record['verdict']['detail'][:80]!r}")
     print("\n| corpus | samples | agreement | disagreements by class |\n|---|---|---|---|")
@@ -155,6 +161,7 @@ def main() -> None:
     convert.add_argument("--pot", type=Path, help="a clone of wenhuchen/Program-of-Thoughts")
     convert.add_argument("--faithful-cot", type=Path, help="a clone of veronica320/Faithful-COT")
     convert.add_argument("--pal", type=Path, help="a clone of reasoning-machines/pal (gsm-hard)")
+    convert.add_argument("--reflexion", type=Path, help="a clone of noahshinn/reflexion (HumanEval, MBPP code)")
     bench = sub.add_parser("run", help="verify the fixtures and compare verdicts")
     bench.add_argument("--policy", default="scientific", help="sandbox policy (their programs import numpy)")
     bench.add_argument("--corpus", action="append", choices=ALL_CORPORA, help="only these corpora (default: all)")
@@ -168,6 +175,8 @@ def main() -> None:
             fidelity_faithful_cot.convert(args.faithful_cot)
         if args.pal:
             fidelity_gsm_hard.convert(args.pal)
+        if args.reflexion:
+            fidelity_reflexion.convert(args.reflexion)
     else:
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,8 @@ them is not a code sample.
 
 from __future__ import annotations
 
+import ast
+import builtins
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +40,7 @@ class CodeTests:
     function: str | None = None               # calls: the function, or "Solution.name"
     setup: str = ""                           # asserts: run before the cases
     prefix: str = ""                          # put before the completion (HumanEval's prompt)
+    entry: str | None = None                  # asserts: the function under test (HumanEval's entry_point)
 
     def __len__(self) -> int:
         return len(self.cases)
@@ -77,7 +80,7 @@ def _human_eval(record: dict[str, Any]) -> CodeTests:
     prompt = record.get("prompt") or ""
     if not isinstance(prompt, str):
         raise CodeTestsError("bad tests: HumanEval's 'prompt' must be text")
-    return CodeTests("asserts", (f"{test}\n\ncheck({entry})\n",), "humaneval", prefix=prompt)
+    return CodeTests("asserts", (f"{test}\n\ncheck({entry})\n",), "humaneval", prefix=prompt, entry=entry)
 
 
 def _mbpp(record: dict[str, Any]) -> CodeTests:
@@ -86,7 +89,7 @@ def _mbpp(record: dict[str, Any]) -> CodeTests:
         raise CodeTestsError("bad tests: 'test_list' must be a non-empty list of assert statements")
     if not isinstance(setup, str):
         raise CodeTestsError("bad tests: 'test_setup_code' must be text")
-    return CodeTests("asserts", tuple(tests[:MAX_CASES]), "mbpp", setup=setup)
+    return CodeTests("asserts", tuple(tests[:MAX_CASES]), "mbpp", setup=setup, entry=_entry_of(tests[0]))
 
 
 def _verl_truth(record: dict[str, Any]) -> Any:
@@ -108,7 +111,7 @@ def _from_io(spec: Any, source: str) -> CodeTests:
         asserts = spec["assert_case"]
         if not isinstance(asserts, list) or not asserts or not all(isinstance(a, str) for a in asserts):
             raise CodeTestsError("bad tests: 'assert_case' must be a non-empty list of assert statements")
-        return CodeTests("asserts", tuple(asserts[:MAX_CASES]), source)
+        return CodeTests("asserts", tuple(asserts[:MAX_CASES]), source, entry=_entry_of(asserts[0]))
     inputs, outputs = spec.get("inputs"), spec.get("outputs")
     if not isinstance(inputs, list) or not isinstance(outputs, list) or not inputs:
         raise CodeTestsError(f"bad tests: {source}'s tests need non-empty 'inputs' and 'outputs' lists")
@@ -124,6 +127,18 @@ def _from_io(spec: Any, source: str) -> CodeTests:
                          function=function)
     return CodeTests("stdio", tuple(zip((_text(i, "input") for i in inputs), (_text(o, "output") for o in outputs)))
                      [:MAX_CASES], source)
+
+
+def _entry_of(assertion: str) -> str | None:
+    """The function an assert tests: the first it calls by a name that is not a builtin's
+    (``abs(f(x) - y) < 1e-9`` tests f), else the first it calls (``sum(10, 15) == 25``: MBPP's
+    task 126 names its function ``sum``)."""
+    try:
+        tree = ast.parse(assertion)
+    except (SyntaxError, ValueError):
+        return None
+    called = [node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)]
+    return next((name for name in called if not hasattr(builtins, name)), called[0] if called else None)
 
 
 def _open_r1(spec: Any) -> CodeTests:

@@ -96,7 +96,7 @@ class Judge:
             return
         code = tests.prefix + extract_program(sample.program)
         if tests.kind == "asserts":
-            yield Program(code, tests=tests.cases, setup=tests.setup, all_cases=self.all_cases,
+            yield Program(code, tests=tests.cases, setup=tests.setup, entry=tests.entry, all_cases=self.all_cases,
                           case_seconds=self.case_seconds)
         elif tests.kind == "calls":
             assert tests.function is not None

@@ -104,11 +104,11 @@ def _function(namespace: dict[str, Any], name: str) -> Any:
 
 def _globals_of(namespace: dict[str, Any]) -> dict[str, Any]:
     """What the tests may use: the program's functions (as names), modules (by name) and
-    plain values. Names of builtins are left out, so no program can swap ``abs`` or
-    ``isinstance`` under a test."""
+    plain values. The harness leaves out names of builtins (so no program can swap ``abs`` or
+    ``isinstance`` under a test), but for the function the tests name as theirs."""
     functions, modules, plain = [], {}, {}
     for name, value in list(namespace.items())[:10_000]:
-        if _type(name) is not _str or name.startswith("__") or hasattr(builtins, name):
+        if _type(name) is not _str or name.startswith("__"):
             continue
         if _type(value) is _type(sys):
             modules[name] = getattr(value, "__name__", "")
@@ -241,9 +241,13 @@ def _run_asserts(spec: dict[str, Any], ready: dict[str, Any], program: Program, 
                 namespace[name] = values.decode(text)
             except values.NotTransferable:
                 pass
-    for name in list(ready.get("functions") or [])[:10_000]:
-        if _type(name) is _str and not hasattr(builtins, name):
+    functions = [name for name in list(ready.get("functions") or [])[:10_000] if _type(name) is _str]
+    for name in functions:
+        if not hasattr(builtins, name):
             namespace[name] = _proxy(program, name)
+    entry = spec.get("entry")
+    if _type(entry) is _str and entry in functions:  # the tests' own choice (MBPP's `sum`), not the program's
+        namespace[entry] = _proxy(program, entry)
     results: list[list[str]] = []
     sources = [spec.get("setup") or ""] + list(spec["cases"])
     for index, source in enumerate(sources):

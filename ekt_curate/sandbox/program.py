@@ -38,6 +38,7 @@ class Program:
     calls: tuple[Call, ...] = ()
     tests: tuple[str, ...] = ()           # assert tests, one case each
     setup: str = ""                       # run before the tests (MBPP's test_setup_code)
+    entry: str | None = None              # the function the tests name as theirs: bound even if a builtin's name
     all_cases: bool = False               # run every case, not only up to the first failure
     case_seconds: float | None = None     # a case's limit in the harness (default: the wall limit)
 
@@ -51,5 +52,5 @@ class Program:
         if self.calls:
             spec["calls"] = [{"fn": call.function, "args": values.encode(list(call.args))} for call in self.calls]
         else:
-            spec["tests"], spec["cases"], spec["setup"] = True, list(self.tests), self.setup
+            spec["tests"], spec["cases"], spec["setup"], spec["entry"] = True, list(self.tests), self.setup, self.entry
         return json.dumps(spec, ensure_ascii=True).encode("ascii")

@@ -98,3 +98,18 @@ def test_unusable_tests_reject_the_line_with_the_reason(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "s.jsonl:1: bad tests: task 'a': 'test_list' must be a non-empty list" in err
     assert "s.jsonl:2: bad tests: task 'b': 'input_output' is not JSON" in err
+
+
+def test_a_function_named_like_a_builtin_is_the_tests_when_they_name_it(tmp_path):
+    """MBPP's task 126 calls its function `sum`: the tests' entry point is bound even with a
+    builtin's name, while any other builtin name the program defines stays the builtin."""
+    common_divisors = ("def sum(a, b):\n    total = 0\n    for d in range(1, min(a, b) + 1):\n"
+                       "        if a % d == 0 and b % d == 0:\n            total += d\n    return total\n")
+    records = [{"task_id": "126", "test_list": ["assert sum(10, 15) == 6", "assert sum(100, 150) == 93"],
+                "completion": common_divisors},
+               {"task_id": "abs", "test_list": ["assert abs(half(3) - 1.5) < 1e-9"],
+                "completion": "def half(x):\n    return 0\ndef abs(x):\n    return 0"},
+               {"task_id": "he-sum", "test": "def check(candidate):\n    assert candidate([1, 2]) == 3\n",
+                "entry_point": "sum", "completion": "def sum(xs):\n    t = 0\n    for x in xs:\n        t += x\n    return t"}]
+    verified = verify(write_jsonl(tmp_path / "s.jsonl", records))
+    assert [r["verdict"]["status"] for r in verified] == ["pass", "wrong_answer", "pass"]
