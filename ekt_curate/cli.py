@@ -212,13 +212,16 @@ def _sample_parser(sub: argparse._SubParsersAction) -> None:
                                    "completions endpoint: a vLLM/SGLang/TGI cluster). The prompt's exemplar "
                                    "problems are left out of sampling unless --include-exemplars.",
                        epilog=epilog(3, 4, 5, hub=MODEL + ", or the endpoint failed after its retries"))
-    p.add_argument("--problems", default="gsm8k:train", help="gsm8k:train (default), gsm8k:test or " + SOURCES_HELP)
+    p.add_argument("--problems", default="gsm8k:train",
+                   help="gsm8k:train (default), gsm8k:test, humaneval (code: the records carry its tests) or "
+                        + SOURCES_HELP)
     p.add_argument("--model", required=True, help="model path or Hub id (for openai: the served model name)")
     p.add_argument("-n", type=int, default=100, help="samples per problem (default: 100)")
     p.add_argument("-o", "--output", type=Path, required=True, help="samples.jsonl to write")
     p.add_argument("--prompt", default="pal", help="pal (8-shot def solution()), answer-var (4-shot answer = ...), "
-                                                 "pal-chat, answer-var-chat (their exemplars as chat turns), "
-                                                 "or a template file with {question} (default: pal)")
+                                                 "pal-chat, answer-var-chat (their exemplars as chat turns); for code "
+                                                 "problems humaneval (continue the prompt) or code-chat; or a "
+                                                 "template file with {question} (default: pal)")
     p.add_argument("--exemplars", type=int, metavar="K",
                    help="only the prompt's first K shots (0: zero-shot), for a model whose context the whole "
                         "prompt does not fit; only those K problems are left out of sampling (default: all)")

@@ -70,7 +70,24 @@ def is_code_source(source: str, fields: FieldNames = DEFAULT_FIELDS) -> bool:
     return False
 
 
+def test_fields(record: dict[str, Any]) -> dict[str, Any]:
+    """The fields that hold a record's tests (and HumanEval's prompt)."""
+    return {key: record[key] for key in CODE_TEST_FIELDS if key in record}
+
+
 def load_tests(source: str, fields: FieldNames = DEFAULT_FIELDS) -> dict[str, dict[str, Any]]:
     """task id -> the fields that hold its tests (and HumanEval's prompt)."""
-    return {task_id: {key: record[key] for key in CODE_TEST_FIELDS if key in record}
-            for task_id, record in iter_code_problems(source, fields)}
+    return {task_id: test_fields(record) for task_id, record in iter_code_problems(source, fields)}
+
+
+def code_question(record: dict[str, Any], fields: FieldNames = DEFAULT_FIELDS) -> str:
+    """What the model is shown: HumanEval's prompt as it is; MBPP's text with its asserts (as the
+    MBPP paper prompts); elsewhere the question field (``question``, ``problem``, ...)."""
+    if isinstance(record.get("prompt"), str) and "entry_point" in record:
+        return record["prompt"]
+    if isinstance(record.get("text"), str) and isinstance(record.get("test_list"), list):
+        asserts = "\n".join(str(test) for test in record["test_list"])
+        return f"{record['text']}\nYour code should pass these tests:\n\n{asserts}\n"
+    from ekt_curate.fields import question_of
+
+    return question_of(record, fields) or str(record.get("prompt") or "")

@@ -6,7 +6,8 @@ Task ids are ``gsm8k/<split>/<line index>`` for the packaged GSM8K. Elsewhere th
 raw GSM8K JSONL, ``question`` and ``answer`` only) gets stable ids from the source's name and
 the 0-based line or row index, ``<file stem>/<index>`` (``hf:`` sources: ``<ORG/NAME:CONFIG:SPLIT>/<index>``),
 the same in ``sample``, ``verify --problems`` and ``publish``. The gold is the gold field, else
-the number after ``####`` in ``answer``.
+the number after ``####`` in ``answer``. A code problem set (``humaneval``, or records carrying
+tests: ekt_curate.code_problems) has no gold: its problems carry their test fields instead.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Problem:
     question: str
     gold: str
     solution: str = ""  # the reference solution text, where the source has one
+    tests: dict | None = None  # a code problem's test fields (and HumanEval's prompt), instead of a gold
 
 
 def gsm8k_path(split: str) -> Path:
@@ -40,7 +42,13 @@ def gsm8k_path(split: str) -> Path:
 
 
 def iter_problems(source: str, fields: FieldNames = DEFAULT_FIELDS) -> Iterator[Problem]:
-    """``gsm8k:train``, ``gsm8k:test``, or any source with a question and a gold per record."""
+    """``gsm8k:train``, ``gsm8k:test``, a code set, or any source with a question and a gold per record."""
+    from ekt_curate.code_problems import code_question, is_code_source, iter_code_problems, test_fields
+
+    if is_code_source(source, fields):
+        for task_id, record in iter_code_problems(source, fields):
+            yield Problem(task_id, code_question(record, fields), "", tests=test_fields(record))
+        return
     if source.startswith("gsm8k:"):
         split = source.split(":", 1)[1]
         with gsm8k_path(split).open(encoding="utf-8") as handle:

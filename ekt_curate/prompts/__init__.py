@@ -5,7 +5,10 @@ with a ``{question}`` placeholder, the stop sequences that end a completion at t
 exemplar, the answer convention the programs follow, and the task ids of the exemplars
 (excluded from sampling by default). ``--prompt FILE`` takes a user's plain-text template.
 Chat formats (``pal-chat``, ``answer-var-chat``) hold a system message and the same exemplars,
-read from the text format they name, as alternating user/assistant turns.
+read from the text format they name, as alternating user/assistant turns. For code problems
+(``--problems humaneval`` or records with tests): ``humaneval`` continues the problem's prompt
+(completion style, cut at the next top-level statement), ``code-chat`` asks an instruct model for
+the whole solution in one fenced block.
 ``--exemplars K`` keeps a format's first K shots (and leaves out of sampling only those K
 problems), for a model whose context the whole prompt does not fit.
 The student's prompt is the problem as it will see it at training and evaluation time.
@@ -36,12 +39,13 @@ class PromptFormat:
     system: str | None = None
     turns: tuple[tuple[str, str], ...] = ()     # (user, assistant) exemplar turns
     user: str = "{question}"
+    strip: bool = True                          # strip the question (not for code: a prompt ends as it ends)
 
     def render(self, question: str) -> str:
         if self.chat:
             raise InputError(f"prompt {self.name!r} is a chat format: use it with --endpoint chat (openai) "
                              "or --chat (transformers, vllm)")
-        return self.template.replace("{question}", question.strip())
+        return self.template.replace("{question}", question.strip() if self.strip else question)
 
     def messages(self, question: str) -> list[dict[str, str]]:
         """Chat messages: a text format becomes one user message holding the whole few-shot prompt."""
@@ -102,7 +106,8 @@ def load_prompt_format(name_or_path: str) -> PromptFormat:
         if spec.get("chat"):
             return _chat_format(spec)
         return PromptFormat(name=spec["name"], template=spec["template"], stop=tuple(spec["stop"]),
-                            answer=spec["answer"], exemplar_task_ids=tuple(spec["exemplar_task_ids"]))
+                            answer=spec["answer"], exemplar_task_ids=tuple(spec.get("exemplar_task_ids", ())),
+                            strip=spec.get("strip", True))
     path = Path(name_or_path)
     if not path.is_file():
         raise InputError(f"unknown prompt {name_or_path!r}: use {', '.join(shipped_formats())} or a template file")
@@ -110,6 +115,9 @@ def load_prompt_format(name_or_path: str) -> PromptFormat:
 
 
 def _chat_format(spec: dict) -> PromptFormat:
+    if "exemplars_from" not in spec:  # zero-shot (code-chat): the system message says it all
+        return PromptFormat(name=spec["name"], template="", stop=tuple(spec.get("stop", ())),
+                            answer=spec.get("answer", "auto"), chat=True, system=spec["system"], user=spec["user"])
     base = load_prompt_format(spec["exemplars_from"])
     turns = tuple((spec["user"].replace("{question}", question), spec["assistant"].replace("{program}", program))
                   for question, program in exemplars(base))

@@ -192,7 +192,8 @@ def run_sample(config: SampleConfig, progress: Callable[[int, int], Callable[[in
                                                prefix=plan.prefix, seeds=seeds)
                 for problem, outs, row_seeds in zip(batch, completions, seeds):
                     for offset, (completion, seed) in enumerate(zip(outs, row_seeds)):
-                        writer.write({"task_id": problem.task_id, "question": problem.question, "gold": problem.gold,
+                        reference = problem.tests if problem.tests is not None else {"gold": problem.gold}
+                        writer.write({"task_id": problem.task_id, "question": problem.question, **reference,
                                       **plan.sample_fields(completion.text), "sample_index": first + offset,
                                       "sample_seed": seed if config.seeding == "sample" else None,
                                       "meta": meta_base})

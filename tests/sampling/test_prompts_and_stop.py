@@ -16,7 +16,7 @@ def test_stop_sequences_cut_at_the_earliest():
 
 
 def test_shipped_formats():
-    assert shipped_formats() == ["answer-var", "answer-var-chat", "pal", "pal-chat"]
+    assert shipped_formats() == ["answer-var", "answer-var-chat", "code-chat", "humaneval", "pal", "pal-chat"]
     pal = load_prompt_format("pal")
     assert len(pal.exemplar_task_ids) == 8 and pal.answer == "solution" and "\nQ:" in pal.stop
     rendered = pal.render("  How many apples?  ")
@@ -129,3 +129,13 @@ def test_exemplars_of_a_template_file(tmp_path):
     assert with_exemplars(load_prompt_format(str(plain)), 0).template == "Problem: {question}\nProgram:\n"
     with pytest.raises(InputError, match="has 0 exemplars .a template file's shots must be 'Q: ...' blocks"):
         with_exemplars(load_prompt_format(str(plain)), 1)
+
+
+def test_code_formats():
+    prompt = 'def f(x):\n    """Twice x."""\n'
+    completion_style = load_prompt_format("humaneval")
+    assert completion_style.render(prompt) == prompt and completion_style.exemplar_task_ids == ()
+    assert truncate_at_stop("    return 2 * x\n\ndef g():\n    pass", completion_style.stop) == "    return 2 * x\n"
+    chat = load_prompt_format("code-chat")
+    messages = chat.messages(prompt)
+    assert [m["role"] for m in messages] == ["system", "user"] and messages[1]["content"] == prompt.strip()

