@@ -18,7 +18,6 @@ A Sandbox may be made and used from any thread, one ``map`` at a time.
 from __future__ import annotations
 
 import collections
-import json
 import os
 import resource
 import select
@@ -226,22 +225,10 @@ class Sandbox:
             self._finished[job_id] = Result.failure(
                 Status.SYNTAX_ERROR, f"program larger than {self.policy.limits.program_bytes} bytes")
             return None
-        body: dict[str, Any] = {"code": program, "answer": "output" if spec.output else answer}
-        if prelude is not None and prelude != self.prelude:
-            body["prelude"] = prelude
-        rest = b""
-        if spec.harnessed:  # the tests follow the header; only the harness process reads them
-            body["tests"] = True
-            part = spec.tests_part()
-            rest = len(part).to_bytes(4, "big") + part
-        elif spec.stdin:  # the program's stdin follows the header, streamed as it reads
-            body["stdin"] = True
-            rest = spec.stdin
-        # ASCII JSON: a lone surrogate in a program travels as an escape, and fails to compile there
-        header = json.dumps(body).encode("ascii")
+        payload = spec.payload(program, answer, prelude if prelude != self.prelude else None)
         limits = self.policy.limits
-        return Job(job_id, len(header).to_bytes(4, "big") + header + rest, limits.output_bytes,
-                   keep_output=spec.output, result_cap=limits.output_bytes if spec.harnessed else None)
+        return Job(job_id, payload, limits.output_bytes, keep_output=spec.output,
+                   result_cap=limits.output_bytes if spec.harnessed else None)
 
     def _submit(self, worker: Worker, job: Job) -> None:
         child_ends = job.open_pipes()
@@ -437,8 +424,8 @@ class Sandbox:
 
     def _submit_canary(self, worker: Worker) -> None:
         # ids of their own: map yields its jobs' ids in sequence, and must not wait for a canary's
-        header = json.dumps({"code": CANARY, "answer": "var:answer"}).encode("ascii")
-        job = Job(CANARY_IDS + self._canaries, len(header).to_bytes(4, "big") + header, self.policy.limits.output_bytes)
+        job = Job(CANARY_IDS + self._canaries, Program(CANARY).payload(CANARY, "var:answer", None),
+                  self.policy.limits.output_bytes)
         job.canary = True
         self._canaries += 1
         worker.canary_pending, worker.canary_running = False, True

@@ -46,6 +46,24 @@ class Program:
     def harnessed(self) -> bool:
         return bool(self.calls or self.tests)
 
+    def payload(self, code: str, answer: str, prelude: str | None) -> bytes:
+        """What the job pipe carries: a 4-byte length and the header (JSON, ASCII: a lone surrogate
+        travels as an escape and fails to compile there), then the tests (read by the harness
+        process only, after its fork) or the program's stdin (streamed as it reads)."""
+        body: dict[str, Any] = {"code": code, "answer": "output" if self.output else answer}
+        if prelude is not None:
+            body["prelude"] = prelude
+        rest = b""
+        if self.harnessed:
+            body["tests"] = True
+            part = self.tests_part()
+            rest = len(part).to_bytes(4, "big") + part
+        elif self.stdin:
+            body["stdin"] = True
+            rest = self.stdin
+        header = json.dumps(body).encode("ascii")
+        return len(header).to_bytes(4, "big") + header + rest
+
     def tests_part(self) -> bytes:
         """The JSON the harness process reads after the fork (never the program process)."""
         spec: dict[str, Any] = {"case_seconds": self.case_seconds, "all_cases": self.all_cases}

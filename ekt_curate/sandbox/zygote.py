@@ -35,6 +35,7 @@ from typing import Any
 
 from ekt_curate.sandbox import protocol
 from ekt_curate.sandbox.protocol import read_config
+from ekt_curate.sandbox.reap import kill_group, reap_orphans
 from ekt_curate.sandbox.child import Confinement, child_main
 from ekt_curate.sandbox.landlock import LandlockLayers
 from ekt_curate.sandbox.linux import (PR_SET_CHILD_SUBREAPER, bind_mount, enter_private_mount_namespace, mount_tmpfs,
@@ -50,7 +51,6 @@ SYSTEM_LIBRARY_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/l
 # executor that is alive but no longer supervising (it is replaced long before this).
 BACKSTOP_SECONDS = 60.0
 CLEANER_SECONDS = 10.0              # removing one job's scratch; more means something is wrong
-ORPHAN_SECONDS = 2.0                # reaping a killed job's leftover processes
 EXIT_UNHEALTHY = 3                  # the zygote could not clean up: the executor replaces it
 
 
@@ -292,11 +292,11 @@ class Zygote:
             wall_us = int((time.monotonic() - forked) * 1_000_000)
             # The group may hold threads' processes only if a layer is off; leave nothing behind.
             # Before reaping, the pid (and so the group id) cannot be reused.
-            _kill_group(pid)
+            kill_group(pid)
             _, wait_status, usage = os.wait4(pid, 0)
         finally:
             os.close(pidfd)
-        cpu_us = int((usage.ru_utime + usage.ru_stime) * 1_000_000) + _reap_orphans()
+        cpu_us = int((usage.ru_utime + usage.ru_stime) * 1_000_000) + reap_orphans()
         healthy = self._clean(scratch) and self._next_job_dir()
         self._send(protocol.ENDED.pack(b"E", token, wait_status, cpu_us, wall_us))
         return healthy
@@ -338,7 +338,7 @@ class Zygote:
         events = poller.poll(backstop * 1000)
         if any(fd == pidfd for fd, _ in events):
             return
-        _kill_group(pid)
+        kill_group(pid)
         if events:  # the executor hung up: finish this child, then serve() sees the end
             return
 
@@ -371,7 +371,7 @@ class Zygote:
             poller = select.poll()
             poller.register(pidfd, select.POLLIN)
             if not poller.poll(CLEANER_SECONDS * 1000):
-                _kill_group(pid)
+                kill_group(pid)
             _, status, _ = os.wait4(pid, 0)
         finally:
             os.close(pidfd)
@@ -388,31 +388,6 @@ class Zygote:
 
 
 
-
-
-def _reap_orphans() -> int:
-    """Reap what the job's child left (a test job's program process, reparented here: the zygote
-    is their subreaper, so no zombie counts against the sandbox uid's process limit); their CPU
-    microseconds. The group kill reached them all: a program cannot leave its process group."""
-    cpu_us, deadline = 0, time.monotonic() + ORPHAN_SECONDS
-    while time.monotonic() < deadline:
-        try:
-            pid, _, usage = os.wait4(-1, os.WNOHANG)
-        except ChildProcessError:
-            break
-        if pid == 0:
-            time.sleep(0.0005)
-            continue
-        cpu_us += int((usage.ru_utime + usage.ru_stime) * 1_000_000)
-    return cpu_us
-
-
-def _kill_group(pid: int) -> None:
-    for kill in (os.killpg, os.kill):  # the group exists only once the child called setsid
-        try:
-            kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 def _close_all(fds: list[int]) -> None:
