@@ -17,7 +17,7 @@ from ekt_curate.judge.output_match import excerpt, output_matches, value_matches
 from ekt_curate.judge.verdict import DETAIL_CHARS, stderr_excerpt
 from ekt_curate.judgement import clean_text
 from ekt_curate.sandbox import Status
-from ekt_curate.sandbox.values import NotTransferable
+from ekt_curate.sandbox.values import NotTransferable, decode
 
 
 def case_verdict(tests: CodeTests, results: list[Any], compare: str, all_cases: bool) -> dict[str, object]:
@@ -58,7 +58,7 @@ def _outcomes(tests: CodeTests, results: list[Any], compare: str) -> list[tuple[
                 outcomes.append((status, text, None, None, results[0]))
                 continue
             try:
-                got = results[0].returned(index)
+                got = decode(text, hashed=False)  # never hashed here: see values.Unhashed
             except NotTransferable as exc:
                 outcomes.append(("wrong_answer", f"the return value is not plain data: {exc}", None, None, results[0]))
                 continue

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ekt_curate.errors import EktError
+from ekt_curate.sandbox.values import NotTransferable, encode
 
 MAX_CASES = 10_000
 
@@ -80,16 +81,21 @@ def _human_eval(record: dict[str, Any]) -> CodeTests:
     prompt = record.get("prompt") or ""
     if not isinstance(prompt, str):
         raise CodeTestsError("bad tests: HumanEval's 'prompt' must be text")
-    return CodeTests("asserts", (f"{test}\n\ncheck({entry})\n",), "humaneval", prefix=prompt, entry=entry)
+    # The prompt runs in the harness too, as the tests' setup: the helpers a test calls (HumanEval/32's
+    # poly, /38's encode_cyclic) are the dataset's, never a completion's redefinition of them.
+    return CodeTests("asserts", (f"{test}\n\ncheck({entry})\n",), "humaneval", setup=prompt, prefix=prompt,
+                     entry=entry)
 
 
 def _mbpp(record: dict[str, Any]) -> CodeTests:
-    tests, setup = record["test_list"], record.get("test_setup_code") or ""
+    tests, setup, imports = record["test_list"], record.get("test_setup_code") or "", record.get("test_imports") or []
     if not isinstance(tests, list) or not tests or not all(isinstance(t, str) for t in tests):
         raise CodeTestsError("bad tests: 'test_list' must be a non-empty list of assert statements")
-    if not isinstance(setup, str):
-        raise CodeTestsError("bad tests: 'test_setup_code' must be text")
-    return CodeTests("asserts", tuple(tests[:MAX_CASES]), "mbpp", setup=setup, entry=_entry_of(tests[0]))
+    if not isinstance(setup, str) or not isinstance(imports, list) or not all(isinstance(i, str) for i in imports):
+        raise CodeTestsError("bad tests: 'test_setup_code' must be text and 'test_imports' a list of imports")
+    reference = record.get("code") if isinstance(record.get("code"), str) else ""  # MBPP's own solution
+    setup = "\n".join([*imports, setup]).strip("\n")  # the sanitized set's test_imports (math for isclose)
+    return CodeTests("asserts", tuple(tests[:MAX_CASES]), "mbpp", setup=setup, entry=_entry_of(tests[0], reference))
 
 
 def _verl_truth(record: dict[str, Any]) -> Any:
@@ -111,7 +117,7 @@ def _from_io(spec: Any, source: str) -> CodeTests:
         asserts = spec["assert_case"]
         if not isinstance(asserts, list) or not asserts or not all(isinstance(a, str) for a in asserts):
             raise CodeTestsError("bad tests: 'assert_case' must be a non-empty list of assert statements")
-        return CodeTests("asserts", tuple(asserts[:MAX_CASES]), source, entry=_entry_of(asserts[0]))
+        return CodeTests("asserts", tuple(asserts[:MAX_CASES]), source, entry=_entry_of(asserts[0], ""))
     inputs, outputs = spec.get("inputs"), spec.get("outputs")
     if not isinstance(inputs, list) or not isinstance(outputs, list) or not inputs:
         raise CodeTestsError(f"bad tests: {source}'s tests need non-empty 'inputs' and 'outputs' lists")
@@ -123,22 +129,31 @@ def _from_io(spec: Any, source: str) -> CodeTests:
             raise CodeTestsError("bad tests: 'fn_name' must be a function name")
         if not all(isinstance(args, list) for args in inputs):
             raise CodeTestsError("bad tests: a call-based problem's inputs must be lists of arguments")
+        for args in inputs[:MAX_CASES]:
+            try:
+                encode(args)  # what the harness will be sent: bounded plain data, or the line is rejected
+            except (NotTransferable, ValueError) as exc:
+                raise CodeTestsError(f"bad tests: a call's arguments cannot be sent: {exc}") from None
         return CodeTests("calls", tuple(zip((tuple(a) for a in inputs), outputs))[:MAX_CASES], source,
                          function=function)
     return CodeTests("stdio", tuple(zip((_text(i, "input") for i in inputs), (_text(o, "output") for o in outputs)))
                      [:MAX_CASES], source)
 
 
-def _entry_of(assertion: str) -> str | None:
+def _entry_of(assertion: str, reference: str) -> str | None:
     """The function an assert tests: the first it calls by a name that is not a builtin's
-    (``abs(f(x) - y) < 1e-9`` tests f), else the first it calls (``sum(10, 15) == 25``: MBPP's
-    task 126 names its function ``sum``)."""
+    (``abs(f(x) - y) < 1e-9`` tests f). A builtin's name only where the dataset's own solution
+    defines it (MBPP's task 126 names its function ``sum``): otherwise a program's ``def len``
+    would take over ``len`` for every case."""
     try:
         tree = ast.parse(assertion)
-    except (SyntaxError, ValueError):
+        called = [node.func.id for node in ast.walk(tree)
+                  if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)]
+        defined = {node.name for node in ast.parse(reference).body if isinstance(node, ast.FunctionDef)} \
+            if reference else set()
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    called = [node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)]
-    return next((name for name in called if not hasattr(builtins, name)), called[0] if called else None)
+    return next((name for name in called if not hasattr(builtins, name) or name in defined), None)
 
 
 def _open_r1(spec: Any) -> CodeTests:

@@ -5,8 +5,9 @@ Printed output (stdin/stdout cases), ``--compare``:
     exact    equal once trailing newlines are removed from both (verl's sandbox_fusion check)
     lines    (default) each line stripped of surrounding whitespace, the whole stripped, then
              equal line by line (LiveCodeBench's stdin/stdout comparison, without its float retry)
-    tokens   whitespace-separated tokens equal, or both numbers within 1e-5 absolute or
-             relative error (CodeContests' float tolerance)
+    tokens   whitespace-separated tokens equal, or, where the expected token is a decimal
+             number (a point or an exponent), both within 1e-5 absolute or relative error
+             (CodeContests' float tolerance); integers compare exactly
 
 Return values (call-based cases): exact equality of plain values, a tuple read as a list
 (JSON has no tuples) and, as APPS's harness does, an expected ``[x]`` also met by ``x``.
@@ -16,13 +17,17 @@ Booleans are not numbers here: ``True`` does not meet ``1``.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from ekt_curate.judgement import clean_text
+from ekt_curate.sandbox.values import Pairs, Unhashed
 
 COMPARE_MODES = ("exact", "lines", "tokens")
 FLOAT_TOLERANCE = 1e-5
 EXCERPT_CHARS = 120
+_DECIMAL = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+(?:\.\d*)?[eE][-+]?\d+|\d+\.\d*[eE][-+]?\d+)")
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
 def output_matches(got: str, expected: str, mode: str = "lines") -> bool:
@@ -40,10 +45,11 @@ def output_matches(got: str, expected: str, mode: str = "lines") -> bool:
 def _token_matches(got: str, expected: str) -> bool:
     if got == expected:
         return True
-    try:
-        a, b = float(got), float(expected)
-    except ValueError:
+    # only a decimal expected output has a tolerance (1000009 is not 1000000), and only the plain
+    # number grammar counts (float() would also read "1_000", "inf" and "nan")
+    if not _DECIMAL.fullmatch(expected) or not _NUMBER.fullmatch(got):
         return False
+    a, b = float(got), float(expected)
     if not (math.isfinite(a) and math.isfinite(b)):
         return False
     return abs(a - b) <= FLOAT_TOLERANCE or abs(a - b) <= FLOAT_TOLERANCE * abs(b)
@@ -56,6 +62,10 @@ def value_matches(got: Any, expected: Any, apps: bool = False) -> bool:
 
 
 def _same(got: Any, expected: Any) -> bool:
+    if isinstance(got, Pairs):  # a returned dict, never hashed as the program built it
+        return isinstance(expected, dict) and _same_pairs(got, expected)
+    if isinstance(got, Unhashed):
+        return False  # a set: JSON has none, so no expected output is one
     got = _json_shaped(got)
     if isinstance(got, bool) or isinstance(expected, bool):
         return type(got) is type(expected) and got == expected
@@ -64,6 +74,27 @@ def _same(got: Any, expected: Any) -> bool:
     if isinstance(got, dict) and isinstance(expected, dict):
         return got.keys() == expected.keys() and all(_same(got[k], expected[k]) for k in got)
     return type(got) in (int, float, str, type(None)) and got == expected
+
+
+def _same_pairs(got: Pairs, expected: dict) -> bool:
+    """As JSON writes a dict: its keys as text (strings hash with this process's random seed)."""
+    keyed = {}
+    for key, value in got:
+        text = _json_key(key)
+        if text is None or text in keyed:
+            return False
+        keyed[text] = value
+    return keyed.keys() == expected.keys() and all(_same(keyed[k], expected[k]) for k in keyed)
+
+
+def _json_key(key: Any) -> str | None:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool) or key is None:
+        return {True: "true", False: "false", None: "null"}[key]
+    if isinstance(key, (int, float)):
+        return repr(key)
+    return None
 
 
 def _json_shaped(value: Any) -> Any:

@@ -85,6 +85,7 @@ def child_main(conf: Confinement, scratch: str, fds: list[int], prelude: Any, ad
         os.dup2(res_fd, RESULT_FD)
         for fd, target in zip(pipes, HARNESS_FDS):
             os.dup2(fd, target)
+            os.close(fd)  # now, before the fd limit: the ones above it must not hold low slots
         os.chdir(scratch)
         layer = "rlimits"
         _set_rlimits(conf, address_space, processes=2 if tests else 1)

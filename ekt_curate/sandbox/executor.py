@@ -228,7 +228,7 @@ class Sandbox:
         payload = spec.payload(program, answer, prelude if prelude != self.prelude else None)
         limits = self.policy.limits
         return Job(job_id, payload, limits.output_bytes, keep_output=spec.output,
-                   result_cap=limits.output_bytes if spec.harnessed else None)
+                   result_cap=limits.output_bytes if spec.harnessed else None, harnessed=spec.harnessed)
 
     def _submit(self, worker: Worker, job: Job) -> None:
         child_ends = job.open_pipes()

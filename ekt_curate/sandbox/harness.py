@@ -43,14 +43,16 @@ _read, _write, _exit, _type, _str, _callable = os.read, os.write, os._exit, type
 
 
 class ProgramError(Exception):
-    """The function under test raised (its type and message travel as text)."""
+    """The function under test raised (its type and message travel as text); one of the builtin
+    exceptions is raised as that type instead, so a test that expects a ValueError sees one."""
 
 
-class ProgramGone(Exception):
+# Not Exceptions: a test's `except Exception:` must not turn a hang or an exit into a pass.
+class ProgramGone(BaseException):
     """The program process ended, or broke the protocol, before answering."""
 
 
-class CaseTimeout(Exception):
+class CaseTimeout(BaseException):
     """The program did not answer within the case's seconds."""
 
 
@@ -132,12 +134,22 @@ class Program:
         self.deadline: float | None = None
         self.status: int | None = None   # its wait status, once reaped
         self.cpu_seconds = 0.0
+        self.broken: BaseException | None = None  # it timed out or went away: it answers nothing more
 
     def first_message(self, deadline: float) -> dict[str, Any]:
         self.deadline = deadline
         return self._receive()
 
     def call(self, name: str, args: tuple, kwargs: dict) -> Any:
+        if self.broken is not None:  # late replies must never be paired with later requests
+            raise type(self.broken)(*self.broken.args)
+        try:
+            return self._call(name, args, kwargs)
+        except (ProgramGone, CaseTimeout) as exc:
+            self.broken = exc
+            raise
+
+    def _call(self, name: str, args: tuple, kwargs: dict) -> Any:
         try:
             request = {"fn": name, "args": values.encode(list(args)), "kwargs": values.encode(kwargs)}
         except values.NotTransferable as exc:
@@ -151,6 +163,9 @@ class Program:
             except values.NotTransferable as exc:
                 raise ProgramError(f"{name} returned a value that is not plain data: {exc}") from None
         if "raised" in reply and _type(reply["raised"]) is list and len(reply["raised"]) == 2:
+            kind = getattr(builtins, _text(reply["raised"][0]), None)
+            if _type(kind) is type and issubclass(kind, Exception) and kind.__module__ == "builtins":
+                raise kind(_text(reply["raised"][1]).split(": ", 1)[-1])
             raise ProgramError(f"{_text(reply['raised'][1])}")
         if "bad" in reply:
             raise ProgramError(f"{name} returned a value that is not plain data: {_text(reply['bad'])}")
@@ -201,13 +216,25 @@ def run_tests(spec: dict[str, Any], program: Program, wall_seconds: float, cpu_s
         status, exc_type, detail = (list(first["error"]) + ["", "", ""])[:3]
         status = status if status in ("syntax_error", "runtime_error", "memory_limit") else "runtime_error"
         return {"status": status, "exc_type": _text(exc_type)[:100], "detail": _text(detail)}
-    ready = first.get("ready")
-    if _type(ready) is not dict:
+    ready = _checked_ready(first.get("ready"))
+    if ready is None:
         return {"status": "no_answer", "detail": "the program process broke the protocol"}
     seconds = float(spec.get("case_seconds") or wall_seconds)
     if "calls" in spec:
         return {"status": "ok", "returns": _run_calls(spec["calls"], program, seconds)}
     return {"status": "ok", "cases": _run_asserts(spec, ready, program, seconds)}
+
+
+def _checked_ready(ready: Any) -> dict[str, Any] | None:
+    """The program's `ready` message, if it has the shape _globals_of writes (it is untrusted)."""
+    if _type(ready) is not dict:
+        return None
+    functions, modules, plain = ready.get("functions", []), ready.get("modules", {}), ready.get("values", {})
+    if not (_type(functions) is list and all(_type(name) is _str for name in functions)
+            and _type(modules) is dict and all(_type(v) is _str for v in modules.values())
+            and _type(plain) is dict and all(_type(v) is _str for v in plain.values())):
+        return None
+    return {"functions": functions[:10_000], "modules": modules, "values": plain}
 
 
 def _run_calls(calls: list[dict[str, Any]], program: Program, seconds: float) -> list[list[str]]:
@@ -221,6 +248,8 @@ def _run_calls(calls: list[dict[str, Any]], program: Program, seconds: float) ->
             returns.append(["ok", values.encode(value)])
         except ProgramError as exc:
             returns.append(["runtime_error", _text(exc)])
+        except Exception as exc:  # noqa: BLE001 - a builtin exception the function raised (ValueError)
+            returns.append(["runtime_error", _describe(exc)])
         except CaseTimeout:
             returns.append(["timeout", f"no answer within {seconds:g} s"])
             break
@@ -231,28 +260,30 @@ def _run_calls(calls: list[dict[str, Any]], program: Program, seconds: float) ->
 
 
 def _run_asserts(spec: dict[str, Any], ready: dict[str, Any], program: Program, seconds: float) -> list[list[str]]:
+    """The tests' namespace: what the program defined (its functions as proxies; never a builtin's
+    name), then the trusted setup over it (HumanEval's prompt: its helpers are the dataset's, not
+    the program's), then the entry point, the tests' own choice of function, bound last."""
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
-    for name, module in dict(ready.get("modules") or {}).items():
-        if _type(name) is _str and _type(module) is _str and module in sys.modules and not hasattr(builtins, name):
+    for name, module in ready["modules"].items():
+        if module in sys.modules and not hasattr(builtins, name):
             namespace[name] = sys.modules[module]
-    for name, text in dict(ready.get("values") or {}).items():
-        if _type(name) is _str and _type(text) is _str and not hasattr(builtins, name):
+    for name, text in ready["values"].items():
+        if not hasattr(builtins, name):
             try:
                 namespace[name] = values.decode(text)
             except values.NotTransferable:
                 pass
-    functions = [name for name in list(ready.get("functions") or [])[:10_000] if _type(name) is _str]
-    for name in functions:
+    for name in ready["functions"]:
         if not hasattr(builtins, name):
             namespace[name] = _proxy(program, name)
     entry = spec.get("entry")
-    if _type(entry) is _str and entry in functions:  # the tests' own choice (MBPP's `sum`), not the program's
-        namespace[entry] = _proxy(program, entry)
     results: list[list[str]] = []
     sources = [spec.get("setup") or ""] + list(spec["cases"])
     for index, source in enumerate(sources):
         program.deadline = time.monotonic() + seconds
         gone = False  # the program process cannot answer any more: no later case can run
+        if index == 1 and _type(entry) is _str and entry in ready["functions"]:
+            namespace[entry] = _proxy(program, entry)  # over the setup's stub of it (HumanEval's prompt)
         try:
             exec(compile(source, "<test>", "exec", dont_inherit=True), namespace)
             outcome = ["pass", ""]
@@ -266,6 +297,11 @@ def _run_asserts(spec: dict[str, Any], ready: dict[str, Any], program: Program, 
             outcome, gone = ["runtime_error", _text(exc)], True
         except BaseException as exc:  # noqa: BLE001 - the test itself failed (a NameError: no such function)
             outcome = ["runtime_error", _describe(exc)]
+        if program.broken is not None and outcome[0] == "pass":  # the test caught the hang or the exit
+            broken = program.broken
+            outcome = ["timeout", f"no answer within {seconds:g} s"] if isinstance(broken, CaseTimeout) else \
+                ["runtime_error", _text(broken)]
+        gone = gone or program.broken is not None
         if index == 0:  # the setup is no case of its own: a failing setup fails the first case
             if outcome[0] != "pass":
                 return [outcome]

@@ -54,16 +54,17 @@ class Job:
     __slots__ = ("id", "payload", "output_cap", "attempt", "abandoned", "canary", "sent", "started", "deadline",
                  "exited_at", "pid", "pidfd", "end", "failed_errno", "buffers", "trimmed", "output_total",
                  "timed_out", "over_output", "result_overflow", "killed", "killed_at", "writer", "readers",
-                 "written", "keep_output", "result_cap")
+                 "written", "keep_output", "result_cap", "harnessed")
 
     def __init__(self, job_id: int, payload: bytes, output_cap: int, attempt: int = 1, keep_output: bool = False,
-                 result_cap: int | None = None):
+                 result_cap: int | None = None, harnessed: bool = False):
         self.id = job_id
         self.payload = payload
         self.output_cap = output_cap
         self.attempt = attempt
         self.keep_output = keep_output    # the whole stdout (up to output_cap), not only its tail
         self.result_cap = max(result_cap or 0, MAX_RESULT_BYTES)  # a test harness reports return values
+        self.harnessed = harnessed        # the report comes from a test harness process (harness.py)
         self.abandoned = False            # its result is no longer wanted
         self.canary = False               # the executor's own probe of a fresh zygote
         self.sent = 0.0                   # monotonic time the zygote was asked to fork it
@@ -154,7 +155,7 @@ class Job:
 
     def again(self, attempt: int) -> "Job":
         """The same job, fresh, to run again on another zygote."""
-        return Job(self.id, self.payload, self.output_cap, attempt, self.keep_output, self.result_cap)
+        return Job(self.id, self.payload, self.output_cap, attempt, self.keep_output, self.result_cap, self.harnessed)
 
     def kill(self) -> None:
         """SIGKILL through the pidfd; before the start is reported, as soon as it is."""
@@ -218,6 +219,9 @@ def classify(job: Job, limits: Any) -> dict[str, Any]:
     if job.over_output:
         return {"status": "output_limit", "detail": f"more than {limits.output_bytes} bytes of output"}
     if job.result_overflow:
+        if job.harnessed:
+            return {"status": "output_limit",
+                    "detail": f"the test harness's report is over {job.result_cap // 1024} KiB (return values too large)"}
         return {"status": "no_answer",
                 "detail": f"result channel tampered: more than {job.result_cap // 1024} KiB written to it"}
     if os.WIFSIGNALED(wait_status):
@@ -243,9 +247,8 @@ def classify(job: Job, limits: Any) -> dict[str, Any]:
         if job.keep_output:  # stdin/stdout: only what it printed counts, however it ended
             return {"status": "ok", "stdout": job.stdout()}
         return {"status": "no_answer", "detail": "program ended the process before reporting an answer"}
-    harnessed = job.result_cap > MAX_RESULT_BYTES
-    message = _parse_child_message(body, HARNESS_STATUSES if harnessed else CHILD_STATUSES, limits.answer_chars,
-                                   harnessed)
+    message = _parse_child_message(body, HARNESS_STATUSES if job.harnessed else CHILD_STATUSES, limits.answer_chars,
+                                   job.harnessed)
     if message is None:
         return {"status": "no_answer", "detail": "result channel tampered: malformed or repeated report"}
     if exit_code != 0:

@@ -33,6 +33,18 @@ class NotTransferable(ValueError):
     """A value that is not made of exact built-in types, or is out of bounds."""
 
 
+class Unhashed(tuple):
+    """A set or a dict as ``decode(..., hashed=False)`` gives it: its members (or (key, value)
+    pairs) in order, never hashed. A program chooses the ints it returns, and ints hash to
+    themselves: 9,000 that all hash to 0 make building a set quadratic, in the parent."""
+
+    kind = "set"
+
+
+class Pairs(Unhashed):
+    kind = "dict"
+
+
 def encode(value: Any) -> str:
     """JSON text of ``value``; raises NotTransferable for anything but exact built-in types."""
     count = [0]
@@ -74,22 +86,23 @@ def _encode(value: Any, depth: int, count: list[int]) -> Any:
     raise NotTransferable(f"a {name if _isinstance(name, str) else '?'} is not an exact built-in value")
 
 
-def decode(text: str | bytes) -> Any:
-    """The value ``encode`` wrote; NotTransferable for anything it cannot have written."""
+def decode(text: str | bytes, hashed: bool = True) -> Any:
+    """The value ``encode`` wrote; NotTransferable for anything it cannot have written. With
+    ``hashed=False`` sets and dicts come back as Unhashed and Pairs (see Unhashed)."""
     if _len(text) > 64 * MAX_TEXT:
         raise NotTransferable("too long")
     try:
         raw = json.loads(text, parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:  # RecursionError: nesting beyond any value
         raise NotTransferable(f"malformed: {exc}"[:200]) from None
-    return _decode(raw, 0, [0])
+    return _decode(raw, 0, [0], hashed)
 
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
-def _decode(raw: Any, depth: int, count: list[int]) -> Any:
+def _decode(raw: Any, depth: int, count: list[int], hashed: bool = True) -> Any:
     count[0] += 1
     if depth > MAX_DEPTH or count[0] > MAX_ITEMS:
         raise NotTransferable(f"more than {MAX_DEPTH} levels or {MAX_ITEMS} items")
@@ -101,7 +114,7 @@ def _decode(raw: Any, depth: int, count: list[int]) -> Any:
             raise NotTransferable("a str out of bounds")
         return raw
     if kind is list:
-        return [_decode(item, depth + 1, count) for item in raw]
+        return [_decode(item, depth + 1, count, hashed) for item in raw]
     if kind is not dict or len(raw) != 1:
         raise NotTransferable(f"not a value: {str(raw)[:60]}")
     (tag, body), = raw.items()
@@ -117,7 +130,13 @@ def _decode(raw: Any, depth: int, count: list[int]) -> Any:
     if type(body) is not list:
         raise NotTransferable(f"not a value: tag {tag!r}")
     if tag == "t":
-        return tuple(_decode(item, depth + 1, count) for item in body)
+        return tuple(_decode(item, depth + 1, count, hashed) for item in body)
+    if not hashed and tag in ("s", "z"):
+        return Unhashed(_decode(item, depth + 1, count, hashed) for item in body)
+    if not hashed and tag == "d":
+        if not all(type(pair) is list and len(pair) == 2 for pair in body):
+            raise NotTransferable("a dict item that is not a pair")
+        return Pairs((_decode(k, depth + 1, count, hashed), _decode(v, depth + 1, count, hashed)) for k, v in body)
     try:
         if tag == "s":
             return {_decode(item, depth + 1, count) for item in body}

@@ -56,8 +56,20 @@ def test_verl_ground_truth_at_the_top_or_under_reward_model():
     ({"input_output": {"fn_name": "f", "inputs": [1], "outputs": [1]}}, "inputs must be lists of arguments"),
     ({"verification_info": {"language": "cpp", "test_cases": [{"input": "", "output": ""}]}}, "not 'cpp'"),
     ({"test": 3, "entry_point": "f"}, "HumanEval's 'test' must be text"),
+    ({"input_output": {"fn_name": "f", "inputs": [[list(range(300_000))]], "outputs": [1]}},
+     "a call's arguments cannot be sent"),
 ], ids=lambda value: str(value)[:40])
 def test_unusable_tests_say_why(record, reason):
     assert has_tests(record)
     with pytest.raises(CodeTestsError, match="bad tests: .*" + reason.replace("(", r"\(").replace(")", r"\)")):
         read_tests(record)
+
+
+def test_mbpp_entry_point_and_test_imports():
+    record = {"task_id": 126, "code": "def sum(a, b):\n    return a + b", "test_imports": ["import math"],
+              "test_list": ["assert math.isclose(sum(1, 2), 3)"]}
+    tests = read_tests(record)
+    assert tests.entry == "sum" and tests.setup == "import math"  # the reference defines sum: it is theirs
+    assert read_tests({**record, "code": None}).entry is None  # never a builtin the dataset did not name
+    assert read_tests({"test_list": ["assert abs(f(1) - 2) < 1e-9"]}).entry == "f"
+    assert read_tests({"test_list": ["assert len(PRIMES) == 3"]}).entry is None

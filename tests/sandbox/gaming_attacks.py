@@ -123,4 +123,23 @@ def add(a, b):
     ("hang inside the function", "def add(a, b):\n    while True:\n        pass\n"),
     ("a value too deep to send", "def add(a, b):\n    x = []\n    for _ in range(10000):\n        x = [x]\n    return x\n"),
     ("print that the tests passed", WRONG + "print('3 passed, 0 failed')\nprint('All tests passed')\n"),
+    # found by an outside red-team pass of the harness
+    ("a malformed ready message, to be blamed on the sandbox", WRONG + '''
+import os
+for fd in range(3, 64):
+    try:
+        os.write(fd, b'{"ready": {"functions": 5, "modules": "x", "values": []}}\\n')
+    except OSError:
+        pass
+'''),
+    ("a builtin taken over by a global the tests call", WRONG + "def len(x):\n    return 3\n"),
 ]
+
+# HumanEval/32, /38, /50: the tests call helpers the prompt defines (poly, encode_cyclic); a
+# completion that redefines them must not change what the tests compute.
+PROMPT_WITH_HELPER = "def double(x):\n    return 2 * x\n\ndef halve(y):\n    \"\"\"The x with double(x) == y.\"\"\"\n"
+HELPER_TESTS = "def check(candidate):\n    assert double(candidate(10)) == 10\n    assert double(candidate(7)) == 7\n"
+HELPER_ATTACK = PROMPT_WITH_HELPER + "    return 0\n\ndef double(x):\n    return 10 if x == 0 else 7\n"
+HELPER_HONEST = PROMPT_WITH_HELPER + "    return y / 2\n"
+# a test that catches Exception: a hang or an exit in the program must still fail it
+CATCHING_TESTS = ("try:\n    add(1, 2)\nexcept Exception:\n    pass\nassert True",)

@@ -60,3 +60,36 @@ def test_all_attacks_in_one_sequence_on_one_worker(one_worker):
     results = list(one_worker.map(programs))
     assert not any(passed_asserts(result) for result in results[:-1])
     assert passed_asserts(results[-1])
+
+
+def test_helpers_of_the_prompt_are_the_datasets_not_the_completions(one_worker):
+    from tests.sandbox.gaming_attacks import HELPER_ATTACK, HELPER_HONEST, HELPER_TESTS, PROMPT_WITH_HELPER
+
+    def human_eval(code: str) -> Program:
+        return Program(code, tests=(HELPER_TESTS + "\ncheck(halve)\n",), setup=PROMPT_WITH_HELPER, entry="halve")
+
+    attacked, honest = one_worker.map([human_eval(HELPER_ATTACK), human_eval(HELPER_HONEST)])
+    assert attacked.cases[0][0] == "wrong_answer" and honest.cases == (("pass", ""),)
+
+
+@pytest.mark.parametrize("program", ["def add(a, b):\n    while True:\n        pass\n",
+                                     "def add(a, b):\n    import os\n    os._exit(0)\n"])
+def test_a_test_that_catches_exception_does_not_swallow_a_hang_or_an_exit(one_worker, program):
+    from tests.sandbox.gaming_attacks import CATCHING_TESTS
+
+    result = one_worker.run(Program(program, tests=CATCHING_TESTS, case_seconds=0.3))
+    assert result.cases[0][0] in ("timeout", "runtime_error"), result
+    assert one_worker.run(Program(HONEST, tests=CATCHING_TESTS)).cases == (("pass", ""),)
+
+
+def test_a_forged_protocol_message_is_the_programs_failure_not_the_sandboxs(one_worker):
+    forged = dict(ATTACKS)["a malformed ready message, to be blamed on the sandbox"]
+    result = one_worker.run(asserts(forged))
+    assert result.status.value != "sandbox_error" and not passed_asserts(result), result
+
+
+def test_the_programs_builtin_exception_reaches_the_test_as_that_type(one_worker):
+    code = "def parse(text):\n    raise ValueError('not a number: ' + text)\n"
+    tests = ("try:\n    parse('x')\n    raise AssertionError('no error')\nexcept ValueError as e:\n"
+             "    assert str(e) == 'not a number: x'",)
+    assert one_worker.run(Program(code, tests=tests)).cases == (("pass", ""),)

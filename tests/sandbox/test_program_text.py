@@ -43,3 +43,18 @@ def test_untagged_block_wins_over_another_language():
 
 def test_non_python_block_is_used_when_it_is_the_only_one():
     assert extract_program("```bash\necho hi\n```") == "echo hi\n"
+
+
+def test_extraction_is_linear_in_the_text():
+    """Unclosed fences made a regex quadratic: 25 KB cost the parent 10 s (an outside red-team
+    pass). 400 KB of them now take a fraction of a second; 10 s here would be quadratic again."""
+    import time
+
+    for text in ("```x\n" * 80_000, "```\n" * 80_000, "``````x\n" * 40_000 + "```\n" * 40_000):
+        start = time.process_time()
+        extract_program(text)
+        assert time.process_time() - start < 10
+
+
+def test_a_longer_fence_is_closed_only_by_one_as_long():
+    assert extract_program("````python\nx = 1\n```\nstill code\n````\n") == "x = 1\n```\nstill code\n"

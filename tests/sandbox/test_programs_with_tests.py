@@ -99,3 +99,14 @@ def test_a_program_that_fails_before_the_tests(box):
     assert raised.status is Status.RUNTIME_ERROR and raised.exc_type == "KeyError"
     missing = box.run(Program("def g():\n    return 1", tests=("assert f() == 1",)))
     assert missing.cases == (("runtime_error", "NameError: name 'f' is not defined"),)
+
+
+def test_test_jobs_run_under_every_shipped_policy():
+    from ekt_curate.sandbox import Sandbox
+
+    for policy in ("default", "strict", "scientific"):
+        with Sandbox(policy, workers=1) as box:
+            code = "def f(x):\n    return x * 2\n"
+            assert box.run(Program(code, tests=("assert f(2) == 4",))).cases == (("pass", ""),), policy
+            assert box.run(Program(code, calls=(Call("f", (2,)),))).returned(0) == 4, policy
+            assert box.run(Program("print(input())", stdin=b"x\n", output=True)).stdout == "x\n", policy

@@ -101,12 +101,13 @@ def test_unusable_tests_reject_the_line_with_the_reason(tmp_path, capsys):
 
 
 def test_a_function_named_like_a_builtin_is_the_tests_when_they_name_it(tmp_path):
-    """MBPP's task 126 calls its function `sum`: the tests' entry point is bound even with a
-    builtin's name, while any other builtin name the program defines stays the builtin."""
+    """MBPP's task 126 calls its function `sum` (its reference code defines it): the tests' entry
+    point is bound even with a builtin's name, while any other builtin name the program defines
+    stays the builtin."""
     common_divisors = ("def sum(a, b):\n    total = 0\n    for d in range(1, min(a, b) + 1):\n"
                        "        if a % d == 0 and b % d == 0:\n            total += d\n    return total\n")
     records = [{"task_id": "126", "test_list": ["assert sum(10, 15) == 6", "assert sum(100, 150) == 93"],
-                "completion": common_divisors},
+                "code": common_divisors, "completion": common_divisors},  # MBPP's record: its reference in code
                {"task_id": "abs", "test_list": ["assert abs(half(3) - 1.5) < 1e-9"],
                 "completion": "def half(x):\n    return 0\ndef abs(x):\n    return 0"},
                {"task_id": "he-sum", "test": "def check(candidate):\n    assert candidate([1, 2]) == 3\n",
