@@ -221,8 +221,17 @@ def run_tests(spec: dict[str, Any], program: Program, wall_seconds: float, cpu_s
         return {"status": "no_answer", "detail": "the program process broke the protocol"}
     seconds = float(spec.get("case_seconds") or wall_seconds)
     if "calls" in spec:
-        return {"status": "ok", "returns": _run_calls(spec["calls"], program, seconds)}
-    return {"status": "ok", "cases": _run_asserts(spec, ready, program, seconds)}
+        return {"status": "ok", "returns": _run_calls(spec["calls"], program, seconds, cpu_seconds)}
+    return {"status": "ok", "cases": _run_asserts(spec, ready, program, seconds, cpu_seconds)}
+
+
+def _gone(program: Program, exc: BaseException, cpu_limit: float) -> list[str]:
+    """How a case ended when the program process went away: its CPU limit is a timeout."""
+    status = program.stop()
+    if status is not None and os.WIFSIGNALED(status) and (
+            os.WTERMSIG(status) == signal.SIGXCPU or program.cpu_seconds >= cpu_limit):
+        return ["timeout", "time limit reached in the program process"]
+    return ["runtime_error", _text(exc)]
 
 
 def _checked_ready(ready: Any) -> dict[str, Any] | None:
@@ -237,7 +246,7 @@ def _checked_ready(ready: Any) -> dict[str, Any] | None:
     return {"functions": functions[:10_000], "modules": modules, "values": plain}
 
 
-def _run_calls(calls: list[dict[str, Any]], program: Program, seconds: float) -> list[list[str]]:
+def _run_calls(calls: list[dict[str, Any]], program: Program, seconds: float, cpu_limit: float) -> list[list[str]]:
     """Each call's return value (encoded), or how it failed; after a timeout or the program's
     end, nothing more can be asked of it."""
     returns: list[list[str]] = []
@@ -254,12 +263,13 @@ def _run_calls(calls: list[dict[str, Any]], program: Program, seconds: float) ->
             returns.append(["timeout", f"no answer within {seconds:g} s"])
             break
         except ProgramGone as exc:
-            returns.append(["runtime_error", _text(exc)])
+            returns.append(_gone(program, exc, cpu_limit))
             break
     return returns
 
 
-def _run_asserts(spec: dict[str, Any], ready: dict[str, Any], program: Program, seconds: float) -> list[list[str]]:
+def _run_asserts(spec: dict[str, Any], ready: dict[str, Any], program: Program, seconds: float,
+                 cpu_limit: float) -> list[list[str]]:
     """The tests' namespace: what the program defined (its functions as proxies; never a builtin's
     name), then the trusted setup over it (HumanEval's prompt: its helpers are the dataset's, not
     the program's), then the entry point, the tests' own choice of function, bound last."""
@@ -294,13 +304,13 @@ def _run_asserts(spec: dict[str, Any], ready: dict[str, Any], program: Program, 
         except CaseTimeout:
             outcome, gone = ["timeout", f"no answer within {seconds:g} s"], True
         except ProgramGone as exc:
-            outcome, gone = ["runtime_error", _text(exc)], True
+            outcome, gone = _gone(program, exc, cpu_limit), True
         except BaseException as exc:  # noqa: BLE001 - the test itself failed (a NameError: no such function)
             outcome = ["runtime_error", _describe(exc)]
         if program.broken is not None and outcome[0] == "pass":  # the test caught the hang or the exit
             broken = program.broken
             outcome = ["timeout", f"no answer within {seconds:g} s"] if isinstance(broken, CaseTimeout) else \
-                ["runtime_error", _text(broken)]
+                _gone(program, broken, cpu_limit)
         gone = gone or program.broken is not None
         if index == 0:  # the setup is no case of its own: a failing setup fails the first case
             if outcome[0] != "pass":

@@ -80,6 +80,7 @@ PROGRAM_SYSCALLS = (
 # program could otherwise set a setuid bit or forge a time stamp on a file its uid owns.
 SUPERVISOR_ONLY = (
     "clone", "kill", "prlimit64", "setrlimit", "setsid", "prctl", "pidfd_open", "sendmsg", "recvmsg",
+    "sched_setaffinity",  # a test job's two processes share one CPU (harness.py)
     "setgroups", "setresuid", "setresgid", "chown", "fchown", "fchownat", "lchown",
     "chmod", "fchmod", "fchmodat", "fchmodat2", "utime", "utimes", "utimensat", "futimesat",
     "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self",

@@ -94,7 +94,9 @@ class Zygote:
         self.layers["read_roots"] = mount_read_only(roots, self.policy.layers.readonly_roots)
         landlock = self._confine_landlock(roots)
         seccomp = self._confine_seccomp(config)
+        cpus = sorted(os.sched_getaffinity(0))
         self.confinement = Confinement(limits=self.policy.limits, landlock=landlock, seccomp=seccomp,
+                                       cpu=cpus[self.worker % len(cpus)],
                                        devnull_fd=self.devnull, zygote_pid=os.getpid(), **identity)
         self.confinement_uid, self.confinement_gid = identity["uid"], identity["gid"]
         if not self._next_job_dir():

@@ -110,3 +110,11 @@ def test_test_jobs_run_under_every_shipped_policy():
             assert box.run(Program(code, tests=("assert f(2) == 4",))).cases == (("pass", ""),), policy
             assert box.run(Program(code, calls=(Call("f", (2,)),))).returned(0) == 4, policy
             assert box.run(Program("print(input())", stdin=b"x\n", output=True)).stdout == "x\n", policy
+
+
+def test_a_program_past_its_cpu_limit_is_a_timeout_in_either_form(box):
+    spinning = "def f(x):\n    while True:\n        x += 1\n"
+    assert box.run(Program(spinning, tests=("assert f(1) == 1",))).cases[0][0] == "timeout"
+    assert box.run(Program(spinning, calls=(Call("f", (1,)),))).returns[0][0] == "timeout"
+    exited = box.run(Program("def f(x):\n    import os\n    os._exit(3)", tests=("assert f(1) == 1",)))
+    assert exited.cases == (("runtime_error", "the program process ended before answering"),)
