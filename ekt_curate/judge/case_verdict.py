@@ -70,6 +70,9 @@ def _outcomes(tests: CodeTests, results: list[Any], compare: str) -> list[tuple[
     for (stdin, expected), result in zip(tests.cases, results):
         if result.status is not Status.OK:
             outcomes.append((result.status.value, result.detail, None, None, result))
+        elif tests.checker:  # the harness ran the dataset's checker on the output
+            status, detail = result.cases[0] if result.cases else ("sandbox_error", "no checker verdict")
+            outcomes.append((status, detail, None, None, result))
         elif output_matches(result.stdout or "", expected, compare):
             outcomes.append(("pass", "", None, None, result))
         else:

@@ -42,6 +42,7 @@ class CodeTests:
     setup: str = ""                           # asserts: run before the cases
     prefix: str = ""                          # put before the completion (HumanEval's prompt)
     entry: str | None = None                  # asserts: the function under test (HumanEval's entry_point)
+    checker: str | None = None                # stdio: a program's check(input, expected, output) -> bool
 
     def __len__(self) -> int:
         return len(self.cases)
@@ -137,7 +138,7 @@ def _from_io(spec: Any, source: str) -> CodeTests:
         return CodeTests("calls", tuple(zip((tuple(a) for a in inputs), outputs))[:MAX_CASES], source,
                          function=function)
     return CodeTests("stdio", tuple(zip((_text(i, "input") for i in inputs), (_text(o, "output") for o in outputs)))
-                     [:MAX_CASES], source)
+                     [:MAX_CASES], source, checker=_checker(spec))
 
 
 def _entry_of(assertion: str, reference: str) -> str | None:
@@ -168,7 +169,18 @@ def _open_r1(spec: Any) -> CodeTests:
         if not isinstance(case, dict) or case.get("type", "stdin_stdout") != "stdin_stdout":
             raise CodeTestsError("bad tests: each test case must be {input, output, type: stdin_stdout}")
         pairs.append((_text(case.get("input"), "input"), _text(case.get("output"), "output")))
-    return CodeTests("stdio", tuple(pairs), "open-r1")
+    return CodeTests("stdio", tuple(pairs), "open-r1", checker=_checker(spec))
+
+
+def _checker(spec: dict[str, Any]) -> str | None:
+    """A special judge for problems with several right outputs: Python source defining
+    ``check(input, expected, output) -> bool``, run in the sandbox's harness process."""
+    checker = spec.get("checker")
+    if checker is None:
+        return None
+    if not isinstance(checker, str) or "def check" not in checker:
+        raise CodeTestsError("bad tests: 'checker' must be Python source defining check(input, expected, output)")
+    return checker
 
 
 def _json(value: Any, field: str) -> Any:

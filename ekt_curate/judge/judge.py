@@ -103,16 +103,22 @@ class Judge:
             yield Program(code, calls=tuple(Call(tests.function, args) for args, _ in tests.cases),
                           case_seconds=self.case_seconds)
         else:
-            for stdin, _ in tests.cases:
+            for stdin, expected in tests.cases:
                 if entry.failed and not self.all_cases:
                     return  # a case already failed: the rest cannot change the verdict
-                yield Program(code, stdin=stdin.encode("utf-8", "surrogatepass"), output=True)
+                if tests.checker:  # judged by the dataset's checker, in the harness (expected goes there)
+                    yield Program(code, stdin=stdin.encode("utf-8", "surrogatepass"), checker=tests.checker,
+                                  expected=expected, case_seconds=self.case_seconds)
+                else:
+                    yield Program(code, stdin=stdin.encode("utf-8", "surrogatepass"), output=True)
 
     def _failed_case(self, entry: _Pending, result: Any) -> bool:
         tests = entry.sample.tests
         if tests is None or tests.kind != "stdio":
             return False
         expected = tests.cases[len(entry.results) - 1][1]
+        if tests.checker:
+            return result.status is not Status.OK or not result.cases or result.cases[0][0] != "pass"
         return result.status is not Status.OK or not output_matches(result.stdout or "", expected, self.compare)
 
     def _finish(self, entry: _Pending) -> dict[str, object]:

@@ -112,7 +112,7 @@ def child_main(conf: Confinement, scratch: str, fds: list[int], prelude: Any, ad
             prctl(PR_SET_DUMPABLE, 0, what="prctl(PR_SET_DUMPABLE)")
         if tests:
             layer = "test harness"
-            _fork_test_job(conf, code, prelude)  # returns in the harness process only
+            _fork_test_job(conf, code, prelude, bool(job.get("checked")))  # returns in the harness only
         if conf.seccomp is not None:
             layer = "seccomp"
             conf.seccomp.load_stacked()
@@ -164,8 +164,10 @@ def _harness_pipes() -> tuple[int, int, int, int]:
     return tuple(ends)  # type: ignore[return-value]
 
 
-def _fork_test_job(conf: Confinement, code: str, prelude: Any) -> None:
-    """Fork the program process, which never returns from here; the harness process returns."""
+def _fork_test_job(conf: Confinement, code: str, prelude: Any, checked: bool = False) -> None:
+    """Fork the program process, which never returns from here; the harness process returns.
+    ``checked``: a stdin/stdout case for a checker program, where the program reads its stdin
+    from the harness and writes its stdout to it (the two pipes), and serves no calls."""
     requests_r, requests_w, replies_r, replies_w = HARNESS_FDS
     try:
         compiled = compile(code, "<program>", "exec", dont_inherit=True)
@@ -189,11 +191,17 @@ def _fork_test_job(conf: Confinement, code: str, prelude: Any) -> None:
                 os._exit(70)
             for fd in (0, RESULT_FD, requests_w, replies_r):
                 os.close(fd)
-            empty_r, empty_w = os.pipe()  # stdin: fd 0 again, at EOF
-            os.close(empty_w)
-            if empty_r != 0:
-                os.dup2(empty_r, 0)
-                os.close(empty_r)
+            if checked:  # the case's stdin from the harness, its stdout to the harness
+                os.dup2(requests_r, 0)
+                os.dup2(replies_w, 1)
+                os.close(requests_r)
+                os.close(replies_w)
+            else:
+                empty_r, empty_w = os.pipe()  # stdin: fd 0 again, at EOF
+                os.close(empty_w)
+                if empty_r != 0:
+                    os.dup2(empty_r, 0)
+                    os.close(empty_r)
             if conf.landlock is not None:
                 conf.landlock.restrict_child(os.open(".", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
             if conf.seccomp is not None:
@@ -201,6 +209,8 @@ def _fork_test_job(conf: Confinement, code: str, prelude: Any) -> None:
         except BaseException:  # noqa: BLE001 - unconfined: never run the program
             os._exit(71)
         _run_environment()
+        if checked:
+            harness.run_for_output(compiled, prelude)
         harness.serve_program(compiled, prelude, requests_r, replies_w)
         os._exit(0)
     os.close(requests_r)
@@ -222,7 +232,8 @@ def _run_harness(conf: Confinement) -> None:
         spec = json.loads(data) if data is not None else None
         if not isinstance(spec, dict):
             raise ValueError("no tests on the job pipe")
-        message = harness.run_tests(spec, program, conf.limits.wall_seconds, conf.limits.cpu_seconds)
+        message = harness.run_tests(spec, program, conf.limits.wall_seconds, conf.limits.cpu_seconds,
+                                    conf.limits.output_bytes)
     except BaseException as exc:  # noqa: BLE001 - the harness's own failure is the sandbox's
         message = {"status": "sandbox_error", "detail": f"test harness: {_describe(exc)}"}
     _report(message)

@@ -41,10 +41,12 @@ class Program:
     entry: str | None = None              # the function the tests name as theirs: bound even if a builtin's name
     all_cases: bool = False               # run every case, not only up to the first failure
     case_seconds: float | None = None     # a case's limit in the harness (default: the wall limit)
+    checker: str | None = None            # stdin/stdout judged by this check(input, expected, output)
+    expected: str | None = None           # the expected output the checker is given (never the program)
 
     @property
     def harnessed(self) -> bool:
-        return bool(self.calls or self.tests)
+        return bool(self.calls or self.tests or self.checker)
 
     def payload(self, code: str, answer: str, prelude: str | None) -> bytes:
         """What the job pipe carries: a 4-byte length and the header (JSON, ASCII: a lone surrogate
@@ -56,6 +58,8 @@ class Program:
         rest = b""
         if self.harnessed:
             body["tests"] = True
+            if self.checker:
+                body["checked"] = True
             part = self.tests_part()
             rest = len(part).to_bytes(4, "big") + part
         elif self.stdin:
@@ -67,7 +71,10 @@ class Program:
     def tests_part(self) -> bytes:
         """The JSON the harness process reads after the fork (never the program process)."""
         spec: dict[str, Any] = {"case_seconds": self.case_seconds, "all_cases": self.all_cases}
-        if self.calls:
+        if self.checker:
+            spec.update(checker=self.checker, input=(self.stdin or b"").decode("utf-8", "surrogatepass"),
+                        expected=self.expected or "")
+        elif self.calls:
             spec["calls"] = [{"fn": call.function, "args": values.encode(list(call.args))} for call in self.calls]
         else:
             spec["tests"], spec["cases"], spec["setup"], spec["entry"] = True, list(self.tests), self.setup, self.entry

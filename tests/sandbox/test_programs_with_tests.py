@@ -118,3 +118,26 @@ def test_a_program_past_its_cpu_limit_is_a_timeout_in_either_form(box):
     assert box.run(Program(spinning, calls=(Call("f", (1,)),))).returns[0][0] == "timeout"
     exited = box.run(Program("def f(x):\n    import os\n    os._exit(3)", tests=("assert f(1) == 1",)))
     assert exited.cases == (("runtime_error", "the program process ended before answering"),)
+
+
+CHECK_SUM = "def check(given, expected, output):\n    return output.split() == expected.split()\n"
+HONEST_ECHO = "print(input())"
+
+
+def test_a_checked_case_streams_its_input_and_judges_the_output_in_the_harness(box):
+    numbers = b"".join(b"%d\n" % i for i in range(60_000))  # 400 KB: more than a pipe holds, both ways
+    echo = "import sys\nfor line in sys.stdin:\n    print(line.strip())\n"
+    expected = numbers.decode()
+    assert box.run(Program(echo, stdin=numbers, checker=CHECK_SUM, expected=expected)).cases == (("pass", ""),)
+    assert box.run(Program("print(0)", stdin=numbers, checker=CHECK_SUM, expected=expected)).cases[0][0] == \
+        "wrong_answer"
+
+
+def test_a_checked_program_cannot_find_the_expected_output(box):
+    snoop = ("import os, gc\nfound = [o for o in gc.get_objects() if isinstance(o, str) and 'SECRET' in o]\n"
+             "for fd in range(3, 64):\n    try:\n        found.append(os.read(fd, 1 << 16).decode())\n"
+             "    except OSError:\n        pass\nprint('SECRET-42' if any('SECRET-42' in f for f in found) else 'no')\n")
+    checked = box.run(Program(snoop, stdin=b"x\n", checker=CHECK_SUM, expected="SECRET-42\n"))
+    assert checked.cases == (("wrong_answer", "the checker rejected the output"),)
+    assert box.run(Program(HONEST_ECHO, stdin=b"x\n", checker=CHECK_SUM, expected="x\n")).cases == (("pass", ""),)
+

@@ -126,3 +126,23 @@ def test_the_shipped_mbpp_judges_reflexions_programs_by_task_id(tmp_path):
     carried = verify(write_jsonl(tmp_path / "carried.jsonl", rows))
     assert [r["verdict"]["passed"] for r in looked_up] == [r["verdict"]["passed"] for r in carried]
     assert sum(r["verdict"]["passed"] for r in looked_up) >= 30
+
+
+def test_a_checker_program_judges_problems_with_several_right_outputs(tmp_path):
+    """A special judge: the record's checker decides, run in the harness, never seen by the program."""
+    checker = ("def check(given, expected, output):\n    n = int(given)\n    a, b = map(int, output.split())\n"
+               "    return a + b == n and a > 0 and b > 0\n")
+    io = {"inputs": ["10\n", "3\n"], "outputs": ["5 5\n", "1 2\n"], "checker": checker}
+    completions = {"one-and-rest": "n = int(input())\nprint(1, n - 1)",
+                   "halves": "n = int(input())\nprint(n // 2, n - n // 2)",
+                   "the-expected-text": "print('5 5')", "garbage": "print('x')", "crash": "print(1 / 0)"}
+    records = [{"task_id": name, "input_output": json.dumps(io), "completion": code} for name, code in completions.items()]
+    verified = {r["task_id"]: r["verdict"] for r in verify(write_jsonl(tmp_path / "s.jsonl", records))}
+    assert {task: v["status"] for task, v in verified.items()} == {
+        "one-and-rest": "pass", "halves": "pass", "the-expected-text": "wrong_answer", "garbage": "wrong_answer",
+        "crash": "runtime_error"}
+    assert verified["the-expected-text"]["first_failure"]["case"] == 1  # 5 5 is right for 10, not for 3
+    assert "checker raised ValueError" in verified["garbage"]["detail"]
+    bad = [{"task_id": "b", "input_output": json.dumps({**io, "checker": "x = 1"}), "completion": "print(1)"},
+           records[0]]
+    assert [r["task_id"] for r in verify(write_jsonl(tmp_path / "bad.jsonl", bad))] == ["one-and-rest"]
