@@ -30,7 +30,7 @@ from typing import Any
 
 from json.encoder import encode_basestring_ascii
 
-from ekt_curate.sandbox import harness
+from ekt_curate.sandbox import checked_case, harness
 from ekt_curate.sandbox.answer_value import NoAnswer, encode
 from ekt_curate.sandbox.linux import PR_SET_DUMPABLE, PR_SET_PDEATHSIG, prctl
 
@@ -210,7 +210,7 @@ def _fork_test_job(conf: Confinement, code: str, prelude: Any, checked: bool = F
             os._exit(71)
         _run_environment()
         if checked:
-            harness.run_for_output(compiled, prelude)
+            checked_case.run_program(compiled, prelude)
         harness.serve_program(compiled, prelude, requests_r, replies_w)
         os._exit(0)
     os.close(requests_r)
@@ -232,8 +232,11 @@ def _run_harness(conf: Confinement) -> None:
         spec = json.loads(data) if data is not None else None
         if not isinstance(spec, dict):
             raise ValueError("no tests on the job pipe")
-        message = harness.run_tests(spec, program, conf.limits.wall_seconds, conf.limits.cpu_seconds,
-                                    conf.limits.output_bytes)
+        limits = conf.limits
+        if "checker" in spec:
+            message = checked_case.run_case(spec, program, limits.wall_seconds, limits.cpu_seconds, limits.output_bytes)
+        else:
+            message = harness.run_tests(spec, program, limits.wall_seconds, limits.cpu_seconds)
     except BaseException as exc:  # noqa: BLE001 - the harness's own failure is the sandbox's
         message = {"status": "sandbox_error", "detail": f"test harness: {_describe(exc)}"}
     _report(message)

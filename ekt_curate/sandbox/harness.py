@@ -69,7 +69,7 @@ def serve_program(code: Any, prelude: Any, requests: int, replies: int) -> None:
             _send(replies, {"error": ["runtime_error", "SystemExit", f"SystemExit: {_text(exc.code)}"]})
             _exit(0)
     except BaseException as exc:  # noqa: BLE001 - the program's exceptions are data
-        _send(replies, {"error": [_status_of(exc), _name(exc), _describe(exc)]})
+        _send(replies, {"error": [_status_of(exc), _name(exc), describe(exc)]})
         _exit(0)
     _send(replies, {"ready": _globals_of(namespace)})
     buffer = bytearray()
@@ -85,29 +85,8 @@ def serve_program(code: Any, prelude: Any, requests: int, replies: int) -> None:
         except values.NotTransferable as exc:
             reply = {"bad": _text(exc)}
         except BaseException as exc:  # noqa: BLE001 - what the function raised, for the test to see
-            reply = {"raised": [_name(exc), _describe(exc)]}
+            reply = {"raised": [_name(exc), describe(exc)]}
         _send(replies, reply)
-
-
-def run_for_output(code: Any, prelude: Any) -> None:
-    """A stdin/stdout case judged by a checker: run the program on the harness's pipes (fd 0 and
-    1) and exit; its exit status says whether it ended normally. Never returns."""
-    namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
-    code_out = 0
-    try:
-        if prelude is not None:
-            exec(prelude, namespace)
-        exec(code, namespace)
-    except SystemExit as exc:
-        code_out = 0 if exc.code in (None, 0) else 1
-    except BaseException as exc:  # noqa: BLE001 - its exception, on its stderr
-        _write(2, (_describe(exc) + "\n").encode("utf-8", "replace"))
-        code_out = 1
-    try:
-        sys.stdout.flush()
-    except BaseException:  # noqa: BLE001 - a closed pipe: what was written is what counts
-        pass
-    _exit(code_out)
 
 
 def _function(namespace: dict[str, Any], name: str) -> Any:
@@ -228,12 +207,8 @@ class Program:
         return self.status
 
 
-def run_tests(spec: dict[str, Any], program: Program, wall_seconds: float, cpu_seconds: float,
-              output_bytes: int = 1 << 20) -> dict[str, Any]:
+def run_tests(spec: dict[str, Any], program: Program, wall_seconds: float, cpu_seconds: float) -> dict[str, Any]:
     """The report: the program's own failure, or one [status, detail] per case run, in order."""
-    if "checker" in spec:
-        return {"status": "ok", "cases": [_run_checked(spec, program, float(spec.get("case_seconds") or wall_seconds),
-                                                       cpu_seconds, output_bytes)]}
     try:
         first = program.first_message(time.monotonic() + wall_seconds)
     except CaseTimeout:
@@ -262,58 +237,6 @@ def _gone(program: Program, exc: BaseException, cpu_limit: float) -> list[str]:
     return ["runtime_error", _text(exc)]
 
 
-def _run_checked(spec: dict[str, Any], program: Program, seconds: float, cpu_limit: float,
-                 output_bytes: int) -> list[str]:
-    """Feed the case's input to the program, take its output (bounded), then ask the dataset's
-    checker, ``check(input, expected, output)``, run here: only ``True`` passes."""
-    given, expected = str(spec.get("input") or ""), str(spec.get("expected") or "")
-    deadline = time.monotonic() + seconds
-    data, output = given.encode("utf-8", "surrogatepass"), bytearray()
-    os.set_blocking(program.requests, False)
-    writing = program.requests
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return ["timeout", f"no output within {seconds:g} s"]
-        readable, writable, _ = select.select([program.replies], [writing] if writing is not None else [], [], left)
-        if writable:
-            try:
-                sent = _write(writing, data[:1 << 16])
-                data = data[sent:]
-            except (BlockingIOError, InterruptedError):
-                pass
-            except OSError:  # it closed its stdin: what it read is its business
-                data = b""
-            if not data:
-                os.close(writing)
-                writing = None
-        if readable:
-            chunk = _read(program.replies, 1 << 16)
-            if not chunk:
-                break
-            output += chunk
-            if len(output) > output_bytes:
-                return ["output_limit", f"more than {output_bytes} bytes of output"]
-    if writing is not None:
-        os.close(writing)
-    program.requests = -1  # closed above
-    status = program.stop(max(deadline, time.monotonic() + STOP_SECONDS))
-    if status is None or (os.WIFSIGNALED(status) and (os.WTERMSIG(status) == signal.SIGXCPU
-                                                       or program.cpu_seconds >= cpu_limit)):
-        return ["timeout", "time limit reached in the program process"]
-    if os.WIFSIGNALED(status):
-        return ["runtime_error", f"the program was killed by signal {os.WTERMSIG(status)}"]
-    if os.WEXITSTATUS(status) != 0:
-        return ["runtime_error", f"the program exited with code {os.WEXITSTATUS(status)} (its stderr says why)"]
-    namespace: dict[str, Any] = {"__name__": "__checker__", "__builtins__": builtins}
-    try:
-        exec(compile(str(spec["checker"]), "<checker>", "exec", dont_inherit=True), namespace)
-        accepted = namespace["check"](given, expected, output.decode("utf-8", "replace"))
-    except BaseException as exc:  # noqa: BLE001 - the output made the dataset's checker fail
-        return ["wrong_answer", f"the checker raised {_describe(exc)}"]
-    return ["pass", ""] if accepted is True else ["wrong_answer", "the checker rejected the output"]
-
-
 def _checked_ready(ready: Any) -> dict[str, Any] | None:
     """The program's `ready` message, if it has the shape _globals_of writes (it is untrusted)."""
     if _type(ready) is not dict:
@@ -338,7 +261,7 @@ def _run_calls(calls: list[dict[str, Any]], program: Program, seconds: float, cp
         except ProgramError as exc:
             returns.append(["runtime_error", _text(exc)])
         except Exception as exc:  # noqa: BLE001 - a builtin exception the function raised (ValueError)
-            returns.append(["runtime_error", _describe(exc)])
+            returns.append(["runtime_error", describe(exc)])
         except CaseTimeout:
             returns.append(["timeout", f"no answer within {seconds:g} s"])
             break
@@ -386,7 +309,7 @@ def _run_asserts(spec: dict[str, Any], ready: dict[str, Any], program: Program, 
         except ProgramGone as exc:
             outcome, gone = _gone(program, exc, cpu_limit), True
         except BaseException as exc:  # noqa: BLE001 - the test itself failed (a NameError: no such function)
-            outcome = ["runtime_error", _describe(exc)]
+            outcome = ["runtime_error", describe(exc)]
         if program.broken is not None and outcome[0] == "pass":  # the test caught the hang or the exit
             broken = program.broken
             outcome = ["timeout", f"no answer within {seconds:g} s"] if isinstance(broken, CaseTimeout) else \
@@ -470,7 +393,7 @@ def _name(exc: BaseException) -> str:
     return name[:100] if _type(name) is _str else "Exception"
 
 
-def _describe(exc: BaseException) -> str:
+def describe(exc: BaseException) -> str:
     text = _text(exc)
     return f"{_name(exc)}: {text}"[:DETAIL_CHARS] if text else _name(exc)
 

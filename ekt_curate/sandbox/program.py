@@ -58,10 +58,12 @@ class Program:
         rest = b""
         if self.harnessed:
             body["tests"] = True
-            if self.checker:
-                body["checked"] = True
             part = self.tests_part()
             rest = len(part).to_bytes(4, "big") + part
+            if self.checker:  # the expected output last: read by the harness once the program is done
+                body["checked"] = True
+                expected = (self.expected or "").encode("utf-8", "surrogateescape")
+                rest += len(expected).to_bytes(4, "big") + expected
         elif self.stdin:
             body["stdin"] = True
             rest = self.stdin
@@ -71,9 +73,8 @@ class Program:
     def tests_part(self) -> bytes:
         """The JSON the harness process reads after the fork (never the program process)."""
         spec: dict[str, Any] = {"case_seconds": self.case_seconds, "all_cases": self.all_cases}
-        if self.checker:
-            spec.update(checker=self.checker, input=(self.stdin or b"").decode("utf-8", "surrogatepass"),
-                        expected=self.expected or "")
+        if self.checker:  # the input as text that keeps any bytes (surrogateescape): a program may read binary
+            spec.update(checker=self.checker, input=(self.stdin or b"").decode("utf-8", "surrogateescape"))
         elif self.calls:
             spec["calls"] = [{"fn": call.function, "args": values.encode(list(call.args))} for call in self.calls]
         else:

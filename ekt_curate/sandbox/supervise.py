@@ -29,7 +29,7 @@ TAIL_BYTES = 4096                # stdout/stderr kept for the answer and for dia
 CHILD_STATUSES = {"ok", "syntax_error", "runtime_error", "memory_limit", "output_limit", "no_answer"}
 # A test harness reports from a process the program cannot reach (harness.py), so it may say more.
 HARNESS_STATUSES = CHILD_STATUSES | {"timeout", "sandbox_error"}
-CASE_STATUSES = {"pass", "wrong_answer", "runtime_error", "timeout"}
+CASE_STATUSES = {"pass", "wrong_answer", "runtime_error", "timeout", "output_limit", "memory_limit"}
 RETURN_STATUSES = {"ok", "runtime_error", "timeout"}
 MAX_CASES = 100_000
 ANSWER_KINDS = {"int", "float", "fraction", "decimal", "bool", "str"}

@@ -141,3 +141,13 @@ def test_a_checked_program_cannot_find_the_expected_output(box):
     assert checked.cases == (("wrong_answer", "the checker rejected the output"),)
     assert box.run(Program(HONEST_ECHO, stdin=b"x\n", checker=CHECK_SUM, expected="x\n")).cases == (("pass", ""),)
 
+
+
+def test_a_checked_case_reports_the_programs_own_limits(box):
+    flood = box.run(Program("while True:\n    print('x' * 1000)", stdin=b"", checker=CHECK_SUM, expected="x"))
+    assert flood.status is Status.OK and flood.cases[0][0] == "output_limit", flood
+    hungry = box.run(Program("x = bytearray(10 ** 10)", stdin=b"", checker=CHECK_SUM, expected="x"))
+    assert hungry.cases == (("memory_limit", "MemoryError"),), hungry
+    binary = box.run(Program("import sys\nprint(len(sys.stdin.buffer.read()))", stdin=b"\xff\xfe\x00",
+                             checker=CHECK_SUM, expected="3\n"))
+    assert binary.cases == (("pass", ""),)  # bytes that are not UTF-8 reach the program as they are
