@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 from ekt_curate.sandbox.harness import STOP_SECONDS, Program, describe
+from ekt_curate.sandbox.protocol import read_part
 
 EXIT_MEMORY = 3                # the program process's exit code for a MemoryError
 MAX_EXPECTED = 1 << 28
@@ -102,7 +103,7 @@ def _case(spec: dict[str, Any], program: Program, seconds: float, cpu_limit: flo
         return ["memory_limit", "MemoryError"]
     if os.WEXITSTATUS(status) != 0:
         return ["runtime_error", f"the program exited with code {os.WEXITSTATUS(status)} (its stderr says why)"]
-    expected_bytes = _read_part(0, MAX_EXPECTED)
+    expected_bytes = read_part(0, MAX_EXPECTED)
     expected = expected_bytes.decode("utf-8", "surrogateescape") if expected_bytes is not None else ""
     namespace: dict[str, Any] = {"__name__": "__checker__", "__builtins__": builtins}
     try:
@@ -111,21 +112,3 @@ def _case(spec: dict[str, Any], program: Program, seconds: float, cpu_limit: flo
     except BaseException as exc:  # noqa: BLE001 - the output made the dataset's checker fail
         return ["wrong_answer", f"the checker raised {describe(exc)}"]
     return ["pass", ""] if accepted is True else ["wrong_answer", "the checker rejected the output"]
-
-
-def _read_part(fd: int, limit: int) -> bytes | None:
-    """A 4-byte length, then that many bytes (the job pipe's framing)."""
-    head = _read_exactly(fd, 4)
-    if head is None or int.from_bytes(head, "big") > limit:
-        return None
-    return _read_exactly(fd, int.from_bytes(head, "big"))
-
-
-def _read_exactly(fd: int, size: int) -> bytes | None:
-    data = bytearray()
-    while len(data) < size:
-        chunk = os.read(fd, min(size - len(data), 1 << 20))
-        if not chunk:
-            return None
-        data += chunk
-    return bytes(data)

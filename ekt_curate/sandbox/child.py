@@ -33,6 +33,7 @@ from json.encoder import encode_basestring_ascii
 from ekt_curate.sandbox import checked_case, harness
 from ekt_curate.sandbox.answer_value import NoAnswer, encode
 from ekt_curate.sandbox.linux import PR_SET_DUMPABLE, PR_SET_PDEATHSIG, prctl
+from ekt_curate.sandbox.protocol import read_part
 
 RESULT_FD = 3
 HARNESS_FDS = (4, 5, 6, 7)  # a test job: requests (read, write), replies (read, write)
@@ -129,7 +130,7 @@ def _read_job(fd: int, max_program: int) -> dict[str, Any] | None:
     """The job's header as the executor wrote it (a 4-byte length, then JSON); None if it was
     cut short. What follows on the pipe (stdin, tests) is read by whoever it is for."""
     limit = max_program * 4 + (1 << 20)  # JSON escapes, plus a prelude
-    data = _read_part(fd, limit)
+    data = read_part(fd, limit)
     if data is None:
         return None
     try:
@@ -137,21 +138,6 @@ def _read_job(fd: int, max_program: int) -> dict[str, Any] | None:
     except ValueError:
         return None
     return job if isinstance(job, dict) and isinstance(job.get("code"), str) else None
-
-
-def _read_part(fd: int, limit: int) -> bytes | None:
-    size = int.from_bytes(_read_exactly(fd, 4) or b"\xff\xff\xff\xff", "big")
-    return None if size > limit else _read_exactly(fd, size)
-
-
-def _read_exactly(fd: int, size: int) -> bytes | None:
-    data = bytearray()
-    while len(data) < size:
-        chunk = os.read(fd, min(size - len(data), 1 << 20))
-        if not chunk:
-            return None
-        data += chunk
-    return bytes(data)
 
 
 def _harness_pipes() -> tuple[int, int, int, int]:
@@ -228,7 +214,7 @@ def _run_harness(conf: Confinement) -> None:
     """The harness process, confined: read the tests, run them, report. Never returns."""
     program = conf.harness
     try:
-        data = _read_part(0, 1 << 28)
+        data = read_part(0, 1 << 28)
         spec = json.loads(data) if data is not None else None
         if not isinstance(spec, dict):
             raise ValueError("no tests on the job pipe")

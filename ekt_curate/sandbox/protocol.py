@@ -53,6 +53,17 @@ def read_exact(fd: int, size: int) -> bytes:
     return data
 
 
+def read_part(fd: int, limit: int) -> bytes | None:
+    """One part of a job pipe: a 4-byte big-endian length, then that many bytes; None if the pipe
+    ends first or the length is over ``limit`` (the job pipe is the executor's, but bounded all
+    the same)."""
+    try:
+        size = int.from_bytes(read_exact(fd, 4), "big")
+        return None if size > limit else read_exact(fd, size)
+    except EOFError:
+        return None
+
+
 def read_config(fd: int) -> dict[str, Any]:
     """The zygote's config: 4-byte big-endian length, then JSON, on its stdin (before the socket)."""
     size = int.from_bytes(read_exact(fd, 4), "big")
