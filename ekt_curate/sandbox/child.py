@@ -19,6 +19,7 @@ step 5, into a program process and a harness process (harness.py).
 
 from __future__ import annotations
 
+import base64
 import builtins
 import fcntl
 import json
@@ -26,6 +27,7 @@ import os
 import resource
 import signal
 import sys
+import traceback  # a plain run prints uncaught exceptions; imported here, not by a confined child
 from typing import Any
 
 from json.encoder import encode_basestring_ascii
@@ -123,7 +125,8 @@ def child_main(conf: Confinement, scratch: str, fds: list[int], prelude: Any, ad
     _write(RESULT_FD, READY_MARK)
     if tests:
         _run_harness(conf)
-    _run(code, prelude, answer_mode, conf.limits.answer_chars)
+    fetch = job.get("fetch") if answer_mode == "run" else None
+    _run(code, prelude, answer_mode, conf.limits.answer_chars, job.get("files"), fetch, conf.limits.output_bytes // 2)
 
 
 def _read_job(fd: int, max_program: int) -> dict[str, Any] | None:
@@ -259,7 +262,8 @@ _isinstance = isinstance
 _quote = encode_basestring_ascii
 
 
-def _run(code: str, prelude: Any, answer_mode: str, max_chars: int) -> None:
+def _run(code: str, prelude: Any, answer_mode: str, max_chars: int, files: Any = None, fetch: Any = None,
+         fetch_bytes: int = 0) -> None:
     # sys.stdin/stdout/stderr are the zygote's own streams, now on /dev/null and the two
     # pipes; the zygote never writes through them, so their buffers are empty.
     stdout, stderr = sys.__stdout__, sys.__stderr__
@@ -271,8 +275,13 @@ def _run(code: str, prelude: Any, answer_mode: str, max_chars: int) -> None:
         message = {"status": "memory_limit", "detail": "MemoryError while compiling"}
     except (SyntaxError, ValueError, RecursionError, OverflowError) as exc:
         message = {"status": "syntax_error", "exc_type": _type(exc).__name__, "detail": _describe(exc)}
+        if answer_mode == "run":
+            _print_exception(exc)
     else:
-        message = _execute(compiled, prelude, answer_mode, max_chars)
+        failed = _write_files(files)
+        message = failed or _execute(compiled, prelude, answer_mode, max_chars)
+        if fetch:
+            message["files"] = _read_files(fetch, fetch_bytes)
     for stream in (stdout, stderr):
         try:
             stream.flush()
@@ -280,6 +289,40 @@ def _run(code: str, prelude: Any, answer_mode: str, max_chars: int) -> None:
             pass
     _report(message)
     _exit(0)
+
+
+def _write_files(files: Any) -> dict[str, Any] | None:
+    """A job's input files, written by this confined process into its scratch folder (the cwd):
+    a path reaches only what the program itself could open for writing. A failure is the run's."""
+    for path, data in files or ():
+        try:
+            folder = os.path.dirname(path)
+            if folder:
+                os.makedirs(folder, exist_ok=True)
+            with open(path, "wb") as handle:
+                handle.write(base64.b64decode(data))
+        except BaseException as exc:  # noqa: BLE001 - over the size limit, outside the scratch folder
+            message = _classify(exc)
+            message["detail"] = f"input file {_safe_str(path)[:100]!r} could not be written: {message['detail']}"[:300]
+            return message
+    return None
+
+
+def _read_files(paths: Any, budget: int) -> list[list[str]]:
+    """A plain run's files to send back, base64, while they fit the budget (a missing one is left out)."""
+    found = []
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(budget + 1)
+        except BaseException:  # noqa: BLE001 - the program did not make it, or made it unreadable
+            continue
+        encoded = base64.b64encode(data).decode("ascii")
+        if len(data) > budget or len(encoded) > budget * 2:
+            break
+        budget -= len(data)
+        found.append([_str(path), encoded])
+    return found
 
 
 def _run_environment() -> None:
@@ -298,10 +341,14 @@ def _execute(compiled: Any, prelude: Any, answer_mode: str, max_chars: int) -> d
             exec(compiled, namespace)
         except SystemExit as exc:
             if exc.code not in (None, 0):  # exit(0) after printing the answer is a normal end
+                if answer_mode == "run":
+                    return _system_exit(exc.code)
                 return {"status": "runtime_error", "exc_type": "SystemExit",
                         "detail": f"SystemExit: {_safe_str(exc.code)[:100]}"}
         value, source = _pick_answer(namespace, answer_mode)
     except BaseException as exc:  # noqa: BLE001 - the program's exceptions are data here
+        if answer_mode == "run":
+            _print_exception(exc)
         return _classify(exc)
     if source in ("stdout", "output"):
         return {"status": "ok", "answer_from": source}
@@ -319,6 +366,8 @@ def _pick_answer(namespace: dict[str, Any], mode: str) -> tuple[Any, str | None]
     """(value, source); source None means no answer and value is the reason."""
     if mode in ("stdout", "output"):  # output: the whole of stdout, judged by the parent
         return None, mode
+    if mode == "run":  # a plain run: its output is all there is
+        return None, "output"
     if mode in ("auto", "solution"):
         solution = namespace.get("solution")
         if callable(solution):
@@ -335,6 +384,42 @@ def _pick_answer(namespace: dict[str, Any], mode: str) -> tuple[Any, str | None]
             return namespace[name], name
         return f"program defines no variable {name!r}", None
     return f"unknown answer mode {mode!r}", None
+
+
+def _system_exit(code: object) -> dict[str, Any]:
+    """A plain run's sys.exit(code), as the interpreter ends: an int is the exit status (mod 256),
+    anything else is printed to stderr and the status is 1."""
+    if _type(code) is int:
+        status = code % 256
+        if status == 0:
+            return {"status": "ok", "answer_from": "output"}
+        return {"status": "runtime_error", "exc_type": "SystemExit", "detail": f"SystemExit: {code}"[:300],
+                "exit_code": _str(status)}
+    text = _safe_str(code)
+    try:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+    except BaseException:  # noqa: BLE001 - a closed stderr must not hide the result
+        pass
+    return {"status": "runtime_error", "exc_type": "SystemExit", "detail": f"SystemExit: {text}"[:300],
+            "exit_code": "1"}
+
+
+def _print_exception(exc: BaseException) -> None:
+    """A plain run's uncaught exception on stderr, as the interpreter prints it; a hostile
+    exception (a __str__ that raises, a cycle of causes) prints what it can."""
+    try:
+        frames = exc.__traceback__  # from the program's first frame: the sandbox's own are not its
+        while frames is not None and frames.tb_frame.f_code.co_filename != "<program>":
+            frames = frames.tb_next
+        traceback.print_exception(_type(exc), exc, frames, file=sys.__stderr__)
+        sys.__stderr__.flush()
+    except BaseException:  # noqa: BLE001 - the verdict does not depend on the traceback
+        try:
+            sys.__stderr__.write(_describe(exc) + "\n")
+            sys.__stderr__.flush()
+        except BaseException:  # noqa: BLE001
+            pass
 
 
 def _classify(exc: BaseException) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from ekt_curate.sandbox.supervise import Job, classify
 from ekt_curate.sandbox.workers import Worker
 
 ANSWER_MODES = ("auto", "solution", "stdout")  # plus "var:NAME"
+IDLE = object()            # what a served source yields when it has nothing now (see map_unordered)
 MAX_ATTEMPTS = 2           # a job whose zygote is lost is run again once, on a fresh zygote
 CANARY_IDS = 1 << 62       # canary jobs are numbered from here, apart from programs
 _READ = select.POLLIN | select.POLLHUP | select.POLLERR
@@ -99,6 +100,9 @@ class Sandbox:
         self._finished: dict[int, Result] = {}
         self._busy = threading.Lock()
         self._busy_thread: int | None = None
+        self._wake_fds: tuple[int, int] | None = None  # map_unordered's caller wakes the event loop
+        self._cancels: collections.deque[int] = collections.deque()  # job ids to kill, from any thread
+        self._base = 0                                 # the first job id of the running map
         self.replacements = 0   # zygotes replaced since start (lost, wedged or unhealthy)
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -127,6 +131,9 @@ class Sandbox:
                 worker.handshake()
             for worker in pending:
                 self._add_worker(worker)
+            wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+            self._wake_fds = (wake_r, wake_w)
+            self._poller.register(wake_r, _READ)
             self._self_test()
         except BaseException:
             for worker in pending:  # whichever started, handshaken or not
@@ -141,6 +148,11 @@ class Sandbox:
             self._forget_worker(worker)
             worker.stop()
         self._workers = []
+        if self._wake_fds is not None:
+            self._poller.unregister(self._wake_fds[0])
+            for fd in self._wake_fds:
+                os.close(fd)
+            self._wake_fds = None
         if self._scratch_root:
             scratch.remove_root(self._scratch_root, self._scratch_lock)
             self._scratch_root = None
@@ -177,14 +189,53 @@ class Sandbox:
             finally:
                 self._release()
 
-    def _map(self, source: Iterator[str | Program], prelude: str | None, answer: str) -> Iterator[Result]:
+    def map_unordered(self, codes: Iterable[object]) -> Iterator[tuple[int, Result]]:
+        """(position, Result) as each program finishes, for a caller serving many clients (shared.py).
+
+        ``codes`` may yield ``IDLE`` when it has nothing to run now: it is asked again after the next
+        event, or as soon as ``wake()`` is called from another thread. ``cancel(position)`` (any
+        thread) kills a program, or withdraws it, and its result is never yielded."""
+        self._acquire()
+        try:
+            if not self._workers:
+                self.start()
+            self._base = self._next_id
+            yield from self._map(iter(codes), None, self.answer, ordered=False)  # type: ignore[arg-type]
+        finally:
+            try:
+                self._abandon()
+            finally:
+                self._release()
+
+    def wake(self) -> None:
+        """Make a running map_unordered ask its source again (thread-safe)."""
+        if self._wake_fds is not None:
+            try:
+                os.write(self._wake_fds[1], b"\0")
+            except (BlockingIOError, OSError):
+                pass  # the pipe is full (a wake is pending anyway) or closed (the sandbox too)
+
+    def cancel(self, position: int) -> None:
+        """Kill a program map_unordered was given, by its position there (thread-safe)."""
+        self._cancels.append(self._base + position)
+        self.wake()
+
+    def _map(self, source: Iterator[str | Program], prelude: str | None, answer: str,
+             ordered: bool = True) -> Iterator[Any]:
         next_out = self._next_id
         exhausted = False
         while True:
             exhausted = self._feed(source, prelude, answer) or exhausted
-            while next_out in self._finished:
-                yield self._finished.pop(next_out)
-                next_out += 1
+            if ordered:
+                while next_out in self._finished:
+                    yield self._finished.pop(next_out)
+                    next_out += 1
+            else:
+                while self._finished:
+                    job_id, result = self._finished.popitem()
+                    yield job_id - self._base, result
+                if exhausted and not self._retry and not any(worker.jobs for worker in self._workers):
+                    return  # (cancelled programs have no result to wait for)
             if exhausted and next_out == self._next_id:
                 return
             self._pump()
@@ -208,6 +259,8 @@ class Sandbox:
                     except StopIteration:
                         exhausted = True
                         break
+                    if code is IDLE:  # nothing to run now: ask again after the next event
+                        return False
                     job = self._new_job(code, prelude, answer)
                     if job is None:
                         continue
@@ -227,8 +280,9 @@ class Sandbox:
             return None
         payload = spec.payload(program, answer, prelude if prelude != self.prelude else None)
         limits = self.policy.limits
-        return Job(job_id, payload, limits.output_bytes, keep_output=spec.output,
-                   result_cap=limits.output_bytes if spec.harnessed else None, harnessed=spec.harnessed)
+        return Job(job_id, payload, limits.output_bytes, keep_output=spec.keeps_output,
+                   result_cap=limits.output_bytes if spec.harnessed or spec.fetch else None, harnessed=spec.harnessed,
+                   plain=spec.run, wall=spec.wall_seconds)
 
     def _submit(self, worker: Worker, job: Job) -> None:
         child_ends = job.open_pipes()
@@ -248,6 +302,9 @@ class Sandbox:
         now = time.monotonic()
         timeout = self._check_deadlines(now)
         for fd, _ in self._poller.poll(None if timeout is None else max(timeout, 0.0) * 1000):
+            if self._wake_fds is not None and fd == self._wake_fds[0]:
+                self._woken()
+                continue
             owner = self._owners.get(fd)
             if owner is None:
                 continue  # closed while handling an earlier event of this batch
@@ -267,6 +324,24 @@ class Sandbox:
                 if not job.write_some():
                     self._watch(job.writer, select.POLLOUT, "input", worker, job)  # type: ignore[arg-type]
 
+    def _woken(self) -> None:
+        assert self._wake_fds is not None
+        try:
+            while os.read(self._wake_fds[0], 4096):
+                pass
+        except BlockingIOError:
+            pass
+        while self._cancels:
+            job_id = self._cancels.popleft()
+            self._finished.pop(job_id, None)
+            self._retry = collections.deque(job for job in self._retry if job.id != job_id)
+            for worker in self._workers:
+                job = worker.jobs.get(job_id)
+                if job is not None and not job.canary:
+                    job.abandoned = True
+                    job.close_writer()
+                    job.kill()
+
     def _from_zygote(self, worker: Worker) -> None:
         records = worker.receive()
         if records is None:
@@ -282,7 +357,8 @@ class Sandbox:
             if kind == b"S":
                 job.pid, job.pidfd = values[0], fds[0]
                 job.started = now
-                job.deadline = now + self.policy.limits.wall_seconds
+                wall = self.policy.limits.wall_seconds
+                job.deadline = now + (min(wall, job.wall) if job.wall else wall)
                 if job.killed:  # over a limit (or abandoned) before it was reported started
                     job.kill()
             elif kind == b"E":

@@ -5,6 +5,10 @@
 - ``Program(code, stdin=b"...", output=True)``: the program reads ``stdin`` on fd 0 and its
   whole stdout (up to ``limits.output_bytes``) comes back as ``Result.stdout``, for a parent
   that compares it with an expected output the sandbox never sees (stdin/stdout cases).
+- ``Program(code, stdin=b"...", run=True)``: a plain run, as a code-execution service gives
+  one: the whole stdout and stderr (together up to ``limits.output_bytes``) and the exit code
+  come back (``Result.stdout``, ``Result.stderr``, ``Result.exit_code``); an uncaught exception
+  prints its traceback to stderr and exits 1, as ``python program.py`` does.
 - ``Program(code, calls=(Call("f", (1, 2)), ...))``: after the program, a harness process calls
   each function with its arguments (``"Solution.f"``: a fresh ``Solution()`` each time) and
   ``Result.returns`` holds what each returned, as plain values, or how it failed.
@@ -17,6 +21,7 @@ See harness.py for why neither the expected outputs nor the tests can be reached
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +48,14 @@ class Program:
     case_seconds: float | None = None     # a case's limit in the harness (default: the wall limit)
     checker: str | None = None            # stdin/stdout judged by this check(input, expected, output)
     expected: str | None = None           # the expected output the checker is given (never the program)
+    run: bool = False                     # a plain run: stdout, stderr and exit code, nothing judged
+    files: tuple[tuple[str, bytes], ...] = ()  # written into the scratch folder (relative paths) before it runs
+    wall_seconds: float | None = None     # a shorter wall clock than the policy's (never a longer one)
+    fetch: tuple[str, ...] = ()           # a plain run's files read back after it (Result.files)
+
+    @property
+    def keeps_output(self) -> bool:
+        return self.output or self.run
 
     @property
     def harnessed(self) -> bool:
@@ -52,9 +65,13 @@ class Program:
         """What the job pipe carries: a 4-byte length and the header (JSON, ASCII: a lone surrogate
         travels as an escape and fails to compile there), then the tests (read by the harness
         process only, after its fork) or the program's stdin (streamed as it reads)."""
-        body: dict[str, Any] = {"code": code, "answer": "output" if self.output else answer}
+        body: dict[str, Any] = {"code": code, "answer": "run" if self.run else "output" if self.output else answer}
         if prelude is not None:
             body["prelude"] = prelude
+        if self.fetch:
+            body["fetch"] = list(self.fetch)
+        if self.files:  # written by the confined child itself, so a path can reach nothing the program cannot
+            body["files"] = [[path, base64.b64encode(data).decode("ascii")] for path, data in self.files]
         rest = b""
         if self.harnessed:
             body["tests"] = True

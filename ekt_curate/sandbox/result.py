@@ -37,7 +37,10 @@ class Result:
     wall_ms: float = 0.0
     stdout_tail: str = ""
     stderr_tail: str = ""
-    stdout: str | None = None        # the whole stdout, for a Program(output=True)
+    stdout: str | None = None        # the whole stdout, for a Program(output=True) or (run=True)
+    stderr: str | None = None        # the whole stderr, for a Program(run=True)
+    exit_code: int | None = None     # a Program(run=True)'s exit status (minus a signal; None at a time limit)
+    files: dict[str, str] | None = None  # a Program(run=True, fetch=...)'s files, base64
     cases: tuple[tuple[str, str], ...] | None = None    # a test job: (status, detail) per case run
     returns: tuple[tuple[str, str], ...] | None = None  # a call job: ("ok", encoded value) or (status, detail)
 
@@ -79,6 +82,9 @@ class Result:
             stdout_tail=msg.get("stdout_tail", ""),
             stderr_tail=msg.get("stderr_tail", ""),
             stdout=msg.get("stdout"),
+            stderr=msg.get("stderr"),
+            exit_code=msg.get("exit_code"),
+            files=msg.get("files"),
             cases=tuple(tuple(c) for c in msg["cases"]) if "cases" in msg else None,  # type: ignore[misc]
             returns=tuple(tuple(r) for r in msg["returns"]) if "returns" in msg else None,  # type: ignore[misc]
         )

@@ -25,6 +25,8 @@ from typing import Any
 from ekt_curate.sandbox.child import READY_MARK
 
 MAX_RESULT_BYTES = 64 * 1024     # the child's whole report; more is tampering
+MAX_FETCHED = 64                 # files a plain run may send back
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 TAIL_BYTES = 4096                # stdout/stderr kept for the answer and for diagnostics
 CHILD_STATUSES = {"ok", "syntax_error", "runtime_error", "memory_limit", "output_limit", "no_answer"}
 # A test harness reports from a process the program cannot reach (harness.py), so it may say more.
@@ -54,15 +56,18 @@ class Job:
     __slots__ = ("id", "payload", "output_cap", "attempt", "abandoned", "canary", "sent", "started", "deadline",
                  "exited_at", "pid", "pidfd", "end", "failed_errno", "buffers", "trimmed", "output_total",
                  "timed_out", "over_output", "result_overflow", "killed", "killed_at", "writer", "readers",
-                 "written", "keep_output", "result_cap", "harnessed")
+                 "written", "keep_output", "result_cap", "harnessed", "plain", "wall")
 
     def __init__(self, job_id: int, payload: bytes, output_cap: int, attempt: int = 1, keep_output: bool = False,
-                 result_cap: int | None = None, harnessed: bool = False):
+                 result_cap: int | None = None, harnessed: bool = False, plain: bool = False,
+                 wall: float | None = None):
         self.id = job_id
         self.payload = payload
         self.output_cap = output_cap
         self.attempt = attempt
         self.keep_output = keep_output    # the whole stdout (up to output_cap), not only its tail
+        self.plain = plain                # a plain run: stderr kept whole too, and the exit code reported
+        self.wall = wall                  # its own wall clock, below the policy's (None: the policy's)
         self.result_cap = max(result_cap or 0, MAX_RESULT_BYTES)  # a test harness reports return values
         self.harnessed = harnessed        # the report comes from a test harness process (harness.py)
         self.abandoned = False            # its result is no longer wanted
@@ -146,7 +151,9 @@ class Job:
             return
         self.output_total += len(data)
         buffer += data
-        if len(buffer) > 2 * TAIL_BYTES and not (self.keep_output and index == STDOUT):
+        if len(buffer) > self.output_cap:  # a kept output never holds more than the limit it broke
+            del buffer[self.output_cap:]
+        if len(buffer) > 2 * TAIL_BYTES and not (self.plain or (self.keep_output and index == STDOUT)):
             del buffer[:-TAIL_BYTES]
             self.trimmed[index] = True
         if self.output_total > self.output_cap and not self.over_output:
@@ -155,7 +162,8 @@ class Job:
 
     def again(self, attempt: int) -> "Job":
         """The same job, fresh, to run again on another zygote."""
-        return Job(self.id, self.payload, self.output_cap, attempt, self.keep_output, self.result_cap, self.harnessed)
+        return Job(self.id, self.payload, self.output_cap, attempt, self.keep_output, self.result_cap, self.harnessed,
+                   self.plain, self.wall)
 
     def kill(self) -> None:
         """SIGKILL through the pidfd; before the start is reported, as soon as it is."""
@@ -186,9 +194,9 @@ class Job:
             self.pidfd = None
         return open_fds
 
-    def stdout(self) -> str:
-        """The whole of stdout (a job that keeps it), as text."""
-        return _clean_text(bytes(self.buffers[STDOUT]).decode("utf-8", "replace"))
+    def stdout(self, index: int = STDOUT) -> str:
+        """The whole of stdout (a job that keeps it; stderr too for a plain run), as text."""
+        return _clean_text(bytes(self.buffers[index]).decode("utf-8", "replace"))
 
     def tail(self, index: int) -> str:
         return _clean_text(bytes(self.buffers[index][-1024:]).decode("utf-8", "replace"))
@@ -205,6 +213,29 @@ class Job:
 
 
 def classify(job: Job, limits: Any) -> dict[str, Any]:
+    message = _classify(job, limits)
+    if job.plain and message["status"] != "sandbox_error":
+        # a plain run reports what the program wrote however it ended, and how it exited
+        message["stdout"], message["stderr"] = job.stdout(), job.stdout(STDERR)
+        message["exit_code"] = _exit_code(job, message)
+    return message
+
+
+def _exit_code(job: Job, message: dict[str, Any]) -> int | None:
+    """As a shell would see ``python program.py`` end: 0, the program's code, 1 for an uncaught
+    exception, minus the signal for one killed; None at a time limit (as SandboxFusion gives)."""
+    if message["status"] == "timeout" or job.end is None:
+        return None
+    if os.WIFSIGNALED(job.end[0]):
+        return -os.WTERMSIG(job.end[0])
+    if "exit_code" in message:
+        return message.pop("exit_code")
+    if message["status"] == "ok":
+        return 0
+    return os.WEXITSTATUS(job.end[0]) or 1
+
+
+def _classify(job: Job, limits: Any) -> dict[str, Any]:
     if job.failed_errno is not None:
         return {"status": "sandbox_error",
                 "detail": f"the zygote could not start the program: {os.strerror(job.failed_errno)}"}
@@ -213,7 +244,8 @@ def classify(job: Job, limits: Any) -> dict[str, Any]:
     # One detail for both limits: which fires first depends on how busy the machine is, and
     # verify's output must not depend on that (only cpu_ms/wall_ms may).
     time_limit = {"status": "timeout",
-                  "detail": f"time limit reached ({limits.cpu_seconds} s CPU or {limits.wall_seconds:g} s wall)"}
+                  "detail": f"time limit reached ({limits.cpu_seconds} s CPU or "
+                            f"{min(limits.wall_seconds, job.wall or limits.wall_seconds):g} s wall)"}
     if job.timed_out:
         return time_limit
     if job.over_output:
@@ -242,13 +274,16 @@ def classify(job: Job, limits: Any) -> dict[str, Any]:
         return {"status": "sandbox_error", "detail": f"child exited with code {exit_code} during set-up"}
     body = raw[len(READY_MARK):]
     if not body:
+        if job.plain:  # ended the process itself (os._exit): its own exit code
+            return {"status": "ok" if exit_code == 0 else "runtime_error", "exit_code": exit_code,
+                    "detail": "" if exit_code == 0 else f"program exited with code {exit_code}"}
         if exit_code != 0:
             return {"status": "no_answer", "detail": f"program exited with code {exit_code} before reporting"}
         if job.keep_output:  # stdin/stdout: only what it printed counts, however it ended
             return {"status": "ok", "stdout": job.stdout()}
         return {"status": "no_answer", "detail": "program ended the process before reporting an answer"}
     message = _parse_child_message(body, HARNESS_STATUSES if job.harnessed else CHILD_STATUSES, limits.answer_chars,
-                                   job.harnessed)
+                                   job.harnessed, job.plain)
     if message is None:
         return {"status": "no_answer", "detail": "result channel tampered: malformed or repeated report"}
     if exit_code != 0:
@@ -271,7 +306,7 @@ def classify(job: Job, limits: Any) -> dict[str, Any]:
 
 
 def _parse_child_message(raw: bytes, statuses: set[str], answer_chars: int = 5000,
-                         harnessed: bool = False) -> dict[str, Any] | None:
+                         harnessed: bool = False, plain: bool = False) -> dict[str, Any] | None:
     """Exactly one JSON object line with known keys and types, and an answer the child's
     encoder can have written (a harness's cases or return values); anything else is None."""
     if raw.count(b"\n") != 1 or not raw.endswith(b"\n"):
@@ -304,7 +339,20 @@ def _parse_child_message(raw: bytes, statuses: set[str], answer_chars: int = 500
             if items is None:
                 return None
             clean[key] = items
-    if set(message) - {"status", "detail", "exc_type", "answer", "answer_from", "cases", "returns"}:
+    if plain and "exit_code" in message:  # a plain run's SystemExit code
+        code = message["exit_code"]
+        if not (isinstance(code, str) and 1 <= len(code) <= 3 and code.isdigit() and 1 <= int(code) <= 255):
+            return None
+        clean["exit_code"] = int(code)
+    if plain and "files" in message:  # a plain run's fetched files: [path, base64] pairs
+        files = message["files"]
+        if not (isinstance(files, list) and len(files) <= MAX_FETCHED and all(
+                isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) and len(item[0]) <= 1000
+                and isinstance(item[1], str) and _BASE64.fullmatch(item[1]) for item in files)):
+            return None
+        clean["files"] = {_clean_text(path): data for path, data in files}
+    if set(message) - {"status", "detail", "exc_type", "answer", "answer_from", "cases", "returns", "exit_code",
+                       "files"}:
         return None
     if clean["status"] == "ok" and not {"answer", "answer_from", "cases", "returns"} & set(clean):
         return None
