@@ -13,13 +13,17 @@ install: $(STAMP)
 # resolved from scratch pulls several GB of CUDA wheels. constraints.txt holds the versions the
 # suite last passed with, so a clean clone tests what we tested (a new major release of a
 # dependency arrives by `make constraints` and a test run, not by surprise in CI).
-EXTRAS := ml,dev,distributed,math,code
+EXTRAS := ml,dev,distributed,math,code,serve
+VERL_VERSION := 0.9.1
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet torch==2.13.0
 	$(PIP) install --quiet -c constraints.txt -e '.[$(EXTRAS)]'
+	# verl's sandbox_fusion reward, the real file from its wheel, for the server's tests: verl
+	# itself needs Ray and an older transformers, so only its files are kept, outside the venv's path
+	$(PIP) install --quiet --no-deps --target $(VENV)/verl-wheel verl==$(VERL_VERSION)
 	touch $(STAMP)
 
 # Re-resolve the newest versions pyproject.toml allows, in a scratch venv, into constraints.txt;

@@ -229,3 +229,18 @@ def run_demo(args: argparse.Namespace) -> int:
 
     return run_demo(args.out, problems=args.problems, samples=args.samples, workers=args.workers,
                     train=not args.no_train)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from ekt_curate.serve.deps import require_serve_extra
+
+    require_serve_extra()
+    from ekt_curate.serve.server import run_server
+    from ekt_curate.serve.settings import ServeSettings
+
+    settings = ServeSettings(
+        host=args.host, port=args.port, workers=args.workers, policy=args.policy, token_file=args.token_file,
+        max_queue=args.max_queue, queue_wait=args.queue_wait, max_batch=args.max_batch,
+        max_body_bytes=args.max_body_bytes, body_seconds=args.body_seconds, deadline=args.deadline, drain_seconds=args.drain_seconds,
+        checker=args.checker, compare=args.compare, case_seconds=args.case_seconds)
+    return run_server(settings)

@@ -7,6 +7,7 @@ after one known to have failed are not run (stopping at the first failure, the d
 
 from __future__ import annotations
 
+import copy
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -147,6 +148,15 @@ class Judge:
                           f"pass with --checker {self.checker.name}; see gold_not_numeric in stats "
                           f"(LaTeX golds: --checker math-verify)")
         return verdict
+
+    def through(self, sandbox: Any, all_cases: bool | None = None) -> "Judge":
+        """The same judge (settings, checker, warnings) running its programs through another
+        sandbox: a server gives each request its own view of one shared sandbox."""
+        judge = copy.copy(self)
+        judge.sandbox = sandbox
+        if all_cases is not None:
+            judge.all_cases = all_cases
+        return judge
 
     def close(self) -> None:
         self.checker.close()

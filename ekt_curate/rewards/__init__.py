@@ -13,8 +13,11 @@ included) and checker. The same trusted check that curated the data drives the R
     AsyncVerifiedAnswerReward   the same, as a coroutine (TRL overlaps async rewards)
     ekt_curate.rewards.verl     verl's ``compute_score`` (custom_reward_function.path)
     ekt_curate.rewards.openrlhf OpenRLHF's ``reward_func(queries, prompts, labels)`` file
+    RemoteVerifiedReward        the same verdicts from an `ekt-curate serve` on another machine
 """
 
+from ekt_curate.rewards.remote import RemoteRewardError, RemoteVerifiedReward
 from ekt_curate.rewards.verified import AsyncVerifiedAnswerReward, RewardWarning, VerifiedAnswerReward
 
-__all__ = ["AsyncVerifiedAnswerReward", "RewardWarning", "VerifiedAnswerReward"]
+__all__ = ["AsyncVerifiedAnswerReward", "RemoteRewardError", "RemoteVerifiedReward", "RewardWarning",
+           "VerifiedAnswerReward"]

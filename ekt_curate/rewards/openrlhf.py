@@ -20,7 +20,7 @@ def reward_func(queries: list[str], prompts: list[str], labels: list[Any], **kwa
 
     if len(queries) != len(prompts):
         raise ValueError(f"reward_func: {len(queries)} queries but {len(prompts)} prompts")
-    responses = [_response(query, prompt) for query, prompt in zip(queries, prompts)]
+    responses = [response_of(query, prompt) for query, prompt in zip(queries, prompts)]
     reward = shared_reward(kwargs)
     verdicts = reward.verdicts(responses, labels)
     rewards = torch.tensor([reward.passed if v["passed"] else reward.failed for v in verdicts], dtype=torch.float32)
@@ -29,7 +29,7 @@ def reward_func(queries: list[str], prompts: list[str], labels: list[Any], **kwa
     return {"rewards": rewards, "scores": (rewards == reward.passed).float(), "extra_logs": extra}
 
 
-def _response(query: str, prompt: str) -> str:
+def response_of(query: str, prompt: str) -> str:
     """The query minus its prompt. The query is decoded from tokens (special tokens kept), so the
     prompt may not start it exactly (a BOS token before it); a few-shot prompt's exemplar programs
     must never be run as the response."""

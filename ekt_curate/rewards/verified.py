@@ -14,6 +14,7 @@ from ekt_curate.fields import ShapeError
 from ekt_curate.judge import STATUSES, Judge, Sample, check_options, completion_text, read_gold
 from ekt_curate.judge.code_tests import CODE_TEST_FIELDS, CodeTestsError, has_tests, read_tests
 from ekt_curate.judge.output_match import COMPARE_MODES
+from ekt_curate.judge.reward_value import SCORES, reward_value
 from ekt_curate.judgement.compare import DEFAULT_REL_TOL
 
 MAX_WARNED = 100  # distinct unusable golds remembered for warning once; all are counted
@@ -45,7 +46,7 @@ class VerifiedAnswerReward:
                  checker: str = "strict", name: str = "verified_answer", score: str = "all",
                  compare: str = "lines", case_seconds: float | None = None):
         check_options(rel_tol, gold_precision, checker)
-        if score not in ("all", "fraction"):
+        if score not in SCORES:
             raise ValueError(f"score must be 'all' or 'fraction', not {score!r}")
         if compare not in COMPARE_MODES:
             raise ValueError(f"compare must be one of {', '.join(COMPARE_MODES)}, not {compare!r}")
@@ -81,11 +82,7 @@ class VerifiedAnswerReward:
 
     def value(self, verdict: dict[str, object]) -> float:
         """The reward of one verdict: passed/failed, or the share of cases passed (score='fraction')."""
-        cases = verdict.get("cases")
-        if self.score == "fraction" and isinstance(cases, dict) and cases.get("total"):
-            share = cases["passed"] / cases["total"]
-            return self.failed + (self.passed - self.failed) * share
-        return self.passed if verdict["passed"] else self.failed
+        return reward_value(verdict, self.score, self.passed, self.failed)
 
     def verdicts(self, completions: Sequence[Any], golds: Sequence[Any],
                  tests: Sequence[dict[str, Any]] | None = None) -> list[dict[str, object]]:
