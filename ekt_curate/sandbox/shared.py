@@ -80,6 +80,7 @@ class SharedSandbox:
         self._running: dict[int, Ticket] = {}
         self._lock = threading.Lock()
         self._closing = False
+        self._idle = True                 # the dispatcher found the queue empty last time it looked
         self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
 
@@ -123,7 +124,9 @@ class SharedSandbox:
             if self._closing or self._thread is None:
                 raise SandboxError("the shared sandbox is not running (start() it, or it was closed)")
             self._queue.append(ticket)
-        self.sandbox.wake()
+            idle = self._idle
+        if idle:  # a busy dispatcher asks the queue again at its next event: no wake-up needed
+            self.sandbox.wake()
         return ticket
 
     def cancel(self, ticket: Ticket) -> None:
@@ -205,6 +208,9 @@ class SharedSandbox:
         position = 0
         while True:
             with self._lock:
+                # idle: set under the lock that submit() holds, so a program queued after this
+                # check always wakes the dispatcher
+                self._idle = not self._queue
                 if not self._queue:
                     if self._closing:
                         return
