@@ -430,6 +430,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _did_you_mean(parser: argparse.ArgumentParser, unknown: list[str]) -> str:
+    """'; did you mean --workers?' for a mistyped flag (--wrokers), from the command's own flags."""
+    import difflib
+
+    flags = [flag for action in parser._actions for flag in action.option_strings if flag.startswith("--")]
+    guesses = []
+    for word in unknown:
+        name = word.split("=", 1)[0]
+        if name.startswith("--"):
+            guesses += difflib.get_close_matches(name, flags, n=1, cutoff=0.6)
+    return f"; did you mean {' or '.join(dict.fromkeys(guesses))}?" if guesses else ""
+
+
 def _terminate(signum: int, frame: object) -> None:
     raise Terminated()
 
@@ -437,7 +450,7 @@ def _terminate(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     args, unknown = build_parser().parse_known_args(argv)
     if unknown:  # argparse would print the top-level usage; the command's own says which flags it has
-        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}{_did_you_mean(args.command_parser, unknown)}")
     # SIGTERM (kill, Slurm, Kubernetes) stops a run the way Ctrl-C does: outputs whole, sidecar
     # written, the sandbox's processes and scratch removed. Only the main thread may set it.
     in_main = threading.current_thread() is threading.main_thread()

@@ -73,7 +73,7 @@ def test_cli_defaults_are_the_stage_configs():
     assert compared > 20
 
 
-COMMANDS = ("sample", "verify", "merge", "dedup", "stats", "publish", "train", "eval", "expert-iteration", "run", "demo")
+COMMANDS = ("sample", "verify", "merge", "dedup", "stats", "publish", "train", "eval", "expert-iteration", "run", "serve", "demo")
 
 
 def test_a_mistyped_flag_prints_that_commands_usage():
@@ -83,6 +83,14 @@ def test_a_mistyped_flag_prints_that_commands_usage():
         assert done.returncode == 2 and done.stdout == ""
         assert done.stderr.startswith(f"usage: ekt-curate {command} "), done.stderr
         assert f"ekt-curate {command}: error: " in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_near_miss_flag_gets_a_suggestion():
+    done = subprocess.run([sys.executable, "-m", "ekt_curate", "verify", "x.jsonl", "--wrokers", "2"],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.rstrip().endswith("unrecognized arguments: --wrokers 2; did you mean --workers?")
+    done = subprocess.run([sys.executable, "-m", "ekt_curate", "verify", "x.jsonl", "--zzzz"], capture_output=True, text=True)
+    assert "did you mean" not in done.stderr
 
 
 def test_help_lists_only_the_exit_codes_that_apply():

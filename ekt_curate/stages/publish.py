@@ -188,9 +188,14 @@ def _publish(config: PublishConfig) -> PublishSummary:
     if not counts:
         left_out = f" ({sum(not_passed.values()):,} records did not pass)" if not_passed else ""
         raise EktError(f"{source}: no passing records to publish{left_out}")
+    if not counts.get("train"):  # a student trained on it would have nothing to learn from
+        raise EktError(f"{source}: --validation-fraction {config.validation_fraction:g} puts all {counts['validation']:,} "
+                       f"passing records in validation and none in train (tasks go whole to one split, by a "
+                       f"hash of the task id): lower it, or publish without a validation split")
 
     config.out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{config.name}.", dir=config.out))
+    os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it 0700; the dataset is for others too
     try:
         files = _write_parquet(source, staging, counts, config, questions, golds)
         _write_card(staging, counts, config, source, not_passed)
@@ -263,6 +268,12 @@ def _write_card(staging: Path, counts: Counter[str], config: PublishConfig, sour
     from ekt_curate.stages.publish_card import write_card
 
     write_card(staging, config.name, counts, config, source, not_passed, _schema(config.messages).names)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _swap_into_place(staging: Path, target: Path) -> None:

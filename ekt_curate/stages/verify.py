@@ -270,7 +270,9 @@ def _prepare_outputs(config: VerifyConfig, output: Path, rejects: Path,
                      summary: VerifySummary) -> tuple[int, set[int]]:
     """Where to continue: (the last input line wholly handled, 0 for a fresh run; the choices
     already written of the line after it, when the run stopped among a line's choices)."""
-    exists = output.exists() or rejects.exists()
+    # Only rejects and no output: an earlier run verified nothing (wrong field names, say), so a
+    # new run starts again without --overwrite; --resume still continues it.
+    exists = output.exists() or (rejects.exists() and config.resume)
     if exists and not (config.resume or config.overwrite):
         raise EktError(f"{output} already exists: pass --resume to continue it, or --overwrite to start again")
     if config.overwrite or not exists:

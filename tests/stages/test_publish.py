@@ -314,3 +314,25 @@ def test_card_reads_sampling_and_verifier_settings_from_the_sidecars(endpoint, t
         assert fact in card, fact
     assert "not recorded" not in card.split("## Commands")[0].split("## Teacher and sampling")[1]
     assert "sk-test" not in card
+
+
+def test_a_validation_fraction_that_leaves_no_train_split_is_an_error(tmp_path, capsys):
+    two_tasks = write_jsonl(tmp_path / "c.jsonl", [
+        {"task_id": task, "question": "q", "gold": "1", "completion": "answer = 1",
+         "verdict": {"status": "pass", "passed": True}} for task in ("t/0", "t/1")])
+    assert main(["publish", str(two_tasks), "--name", "d", "--out", str(tmp_path), "--validation-fraction", "0.99"]) == 2
+    err = capsys.readouterr().err
+    assert "none in train" in err and "all 2 passing records in validation" in err
+    assert not (tmp_path / "d").exists()
+
+
+def test_the_published_folders_follow_the_umask(curated, tmp_path):
+    previous = os.umask(0o022)
+    try:
+        assert main(["publish", str(curated), "--name", "shared", "--out", str(tmp_path)]) == 0
+    finally:
+        os.umask(previous)
+    folder = tmp_path / "shared"
+    for path in (folder, folder / "data", *folder.rglob("*")):
+        mode = path.stat().st_mode & 0o777
+        assert mode & 0o044 == 0o044, (path, oct(mode))  # readable by the group and others, as the umask allows

@@ -21,6 +21,10 @@ def test_every_line_rejected_is_an_error_and_names_no_missing_output(tmp_path, c
     assert "output: none written" in captured.out
     assert not (tmp_path / "s.verified.jsonl").exists()
     assert len((tmp_path / "s.verified.rejects.jsonl").read_text().splitlines()) == 4
+    # the rerun with the right field names needs no --overwrite: nothing was verified before
+    source.write_text("".join(json.dumps({"id": i, "completion": "answer = 1", "gold": 1}) + "\n" for i in range(4)))
+    assert verify(source, "--policy", fast_policy_file, "--id-field", "id") == 0
+    assert len(verified(tmp_path / "s.verified.jsonl")) == 4 and not (tmp_path / "s.verified.rejects.jsonl").exists()
 
 
 GOOD = "def solution():\n    return 72\n"
