@@ -23,10 +23,39 @@ class ModelLoadError(HubError):
 
 def require_model(name: str, role: str = "model") -> None:
     """Fail now, with one line, if ``name`` is neither a model folder nor a reachable Hub model."""
+    if not Path(name).expanduser().exists() and not _looks_local(name) and not _offline():
+        _check_hub(name, role)
     with loading(name, role):
         from transformers import AutoConfig
 
         AutoConfig.from_pretrained(name)
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _check_hub(name: str, role: str) -> None:
+    """A Hub id with no Hub to ask: transformers would retry for half a minute first. If the model
+    is in the local cache, use the cache (HF_HUB_OFFLINE for this run); else one line, now."""
+    import socket
+    from urllib.parse import urlsplit
+
+    endpoint = urlsplit(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    try:
+        socket.create_connection((endpoint.hostname or "huggingface.co", port), timeout=3).close()
+        return
+    except OSError:
+        pass
+    from huggingface_hub import try_to_load_from_cache
+
+    if isinstance(try_to_load_from_cache(name, "config.json"), str):
+        os.environ["HF_HUB_OFFLINE"] = "1"  # the cached copy, without the retries
+        return
+    raise ModelLoadError(f"cannot load {role} {name!r}: the Hub ({endpoint.hostname}) cannot be reached and the "
+                         f"model is not in the local cache; give a local folder, or set HF_HUB_OFFLINE=1 once it "
+                         f"is cached")
 
 
 @contextmanager
@@ -53,7 +82,7 @@ def _why(name: str, exc: Exception) -> str:
         return "no such folder"
     from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
 
-    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+    if _offline():
         return "no local folder of that name, and not in the Hugging Face cache (HF_HUB_OFFLINE is set)"
     cause = exc.__cause__ or exc.__context__
     if isinstance(exc, GatedRepoError) or isinstance(cause, GatedRepoError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -32,6 +33,8 @@ def test_demo_runs_end_to_end(tmp_path):
     verified = [json.loads(line) for line in (tmp_path / "samples.verified.jsonl").read_text().splitlines()]
     assert len(verified) == len(samples) > 0
     assert any(record["verdict"]["passed"] for record in verified)
+    used = re.search(r"(\d+) used\)", done.stdout.splitlines()[0])  # the header says how many problems are sampled
+    assert len({json.loads(line)["task_id"] for line in samples}) == (int(used.group(1)) if used else 12)
     assert (tmp_path / "report.html").exists() and (tmp_path / "gsm8k-ekt-demo" / "README.md").exists()
 
 

@@ -77,3 +77,15 @@ def test_a_folder_that_is_not_a_model(tmp_path: Path) -> None:
     one_line(ekt("sample", "--model", tmp_path / "notamodel", "-n", 1, "--limit", 1, "-q", "-o", tmp_path / "s.jsonl",
                  cwd=tmp_path), "the folder exists but is not a loadable model")
     assert not (tmp_path / "s.jsonl").exists()
+
+
+def test_a_hub_id_with_no_hub_to_reach_fails_at_once_and_says_how(tmp_path):
+    import time
+
+    env = {**os.environ, "HF_ENDPOINT": "http://127.0.0.1:9", "HF_HOME": str(tmp_path / "hf")}
+    env.pop("HF_HUB_OFFLINE", None)
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "ekt_curate", "sample", "--model", "someorg/not-cached", "-o",
+                           str(tmp_path / "s.jsonl")], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 4 and time.monotonic() - started < 15  # not half a minute of retries
+    assert "cannot be reached" in done.stderr and "HF_HUB_OFFLINE" in done.stderr and "Traceback" not in done.stderr

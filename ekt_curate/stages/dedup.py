@@ -202,7 +202,7 @@ def _dedup(config: DedupConfig, source: Any, output: Path, dropped_path: Path,
     started = time.monotonic()
     summary = DedupSummary(output, dropped_path)
     total = count(source)  # 0 where a streamed source's length is unknown
-    advance = progress(2 * total, 0) if progress else (lambda n: None)
+    advance = _two_passes(progress(total, 0)) if progress else (lambda n: None)
 
     plan = plan_dedup(iter_raw(source), config, advance)  # pass 1
     summary.read = plan.read
@@ -230,3 +230,17 @@ def _dedup(config: DedupConfig, source: Any, output: Path, dropped_path: Path,
     write_meta(output, "dedup", sidecar(config, summary.read, summary.kept, summary.dropped, summary.tasks),
                upstream=config.input)
     return summary
+
+
+def _two_passes(advance: Callable[[int], None]) -> Callable[[int], None]:
+    """Progress in input lines for a stage that reads its input twice: each read counts half, so
+    the bar ends at the number of lines, not twice it."""
+    reads = [0]
+
+    def step(count: int) -> None:
+        before = reads[0] // 2
+        reads[0] += count
+        if reads[0] // 2 > before:
+            advance(reads[0] // 2 - before)
+
+    return step

@@ -28,7 +28,10 @@ def run_demo(out: Path, problems: int = 60, samples: int = 4, workers: int | Non
         overrides.update(train=None, eval=None)
     pipeline = load_pipeline(spec, overrides)
     check_pipeline(pipeline, spec)
-    print(f"ekt-curate demo: {problems} GSM8K train problems x {samples} samples, pipeline {spec}")
+    usable = _annotated(pipeline, problems)
+    skipped = f" ({problems - usable} without calculator annotations to build programs from: {usable} used)" \
+        if usable < problems else ""
+    print(f"ekt-curate demo: {problems} GSM8K train problems{skipped} x {samples} samples, pipeline {spec}")
     print("(teacher: programs built from GSM8K's calculator annotations; student: a tiny random model. "
           "Real models: see README)\n")
     results = run_pipeline(pipeline)
@@ -40,3 +43,12 @@ def run_demo(out: Path, problems: int = 60, samples: int = 4, workers: int | Non
     print(f"\nopen {work / 'report.html'} (teacher samples vs curated) and {work / 'eval' / 'report.html'} (student)")
     print(f"dataset: {results['dataset']}" + (f"; student: {results['student']}" if "student" in results else ""))
     return 0
+
+
+def _annotated(pipeline: object, count: int) -> int:
+    """How many of the first ``count`` problems the stand-in teacher can write programs for."""
+    from ekt_curate.annotation_teacher import steps_of
+    from ekt_curate.problems import iter_problems
+
+    problems = list(iter_problems(pipeline.problems, pipeline.fields()))[:count]  # type: ignore[attr-defined]
+    return sum(1 for problem in problems if steps_of(problem))
