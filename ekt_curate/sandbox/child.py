@@ -389,8 +389,9 @@ def _pick_answer(namespace: dict[str, Any], mode: str) -> tuple[Any, str | None]
 def _system_exit(code: object) -> dict[str, Any]:
     """A plain run's sys.exit(code), as the interpreter ends: an int is the exit status (mod 256),
     anything else is printed to stderr and the status is 1."""
-    if _type(code) is int:
-        status = code % 256
+    if _isinstance(code, int):  # bools too: exit(True) is 1, printed as nothing
+        # a C long's low byte; past a C long the interpreter exits 255
+        status = code % 256 if -(1 << 63) <= code < (1 << 63) else 255
         if status == 0:
             return {"status": "ok", "answer_from": "output"}
         return {"status": "runtime_error", "exc_type": "SystemExit", "detail": f"SystemExit: {code}"[:300],

@@ -285,7 +285,15 @@ class Sandbox:
                    plain=spec.run, wall=spec.wall_seconds)
 
     def _submit(self, worker: Worker, job: Job) -> None:
-        child_ends = job.open_pipes()
+        try:
+            child_ends = job.open_pipes()
+        except OSError as exc:  # out of descriptors: this job fails, the sandbox goes on
+            if job.canary:
+                worker.canary_running, worker.canary_pending = False, True  # tried again at the next feed
+            else:
+                self._finished[job.id] = Result.failure(
+                    Status.SANDBOX_ERROR, f"the job's pipes could not be made: {os.strerror(exc.errno or 0)}")
+            return
         if not worker.send(job, child_ends):
             job.close()
             self._retry.appendleft(job.again(job.attempt))  # not this job's doing

@@ -21,6 +21,7 @@ reading, a client that went away) withdraws what it has queued and kills what ru
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -41,6 +42,9 @@ class Ticket:
         self.program, self.done = program, done
         self.position: int | None = None  # in the dispatcher's map, once handed to the sandbox
         self.cancelled = False
+
+
+MAX_FAILURES = 8  # dispatcher failures in a row, with no result between them, before it gives up
 
 
 class Cancelled(SandboxError):
@@ -83,6 +87,8 @@ class SharedSandbox:
         self._idle = True                 # the dispatcher found the queue empty last time it looked
         self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
+        self.restarts = 0                 # times the dispatcher's map failed and was started again
+        self.last_failure = ""
 
     @property
     def policy(self) -> Any:
@@ -223,18 +229,38 @@ class SharedSandbox:
             yield IDLE if ticket is None else ticket.program
 
     def _dispatch(self) -> None:
-        try:
-            for position, result in self.sandbox.map_unordered(self._source()):
+        """Run the sandbox's map until close(). A failure inside it (out of descriptors, a
+        replacement zygote that cannot start) fails the programs it was running and starts the
+        map again; the queued ones wait for it. Only MAX_FAILURES in a row, with no result
+        between them, stop the dispatcher (``alive`` turns false and every caller is told)."""
+        failures = 0
+        while True:
+            try:
+                for position, result in self.sandbox.map_unordered(self._source()):
+                    failures = 0
+                    with self._lock:
+                        ticket = self._running.pop(position, None)
+                    if ticket is not None and not ticket.cancelled:
+                        ticket.done(result)
+                return  # the source ended: close() was called
+            except BaseException as exc:  # noqa: BLE001 - every waiting caller is told, none hangs
+                failures += 1
+                self.restarts += 1
+                self.last_failure = f"{type(exc).__name__}: {exc}"[:300]
+                final = failures >= MAX_FAILURES or self._closing
                 with self._lock:
-                    ticket = self._running.pop(position, None)
-                if ticket is not None and not ticket.cancelled:
-                    ticket.done(result)
-        except BaseException as exc:  # noqa: BLE001 - every waiting caller is told, none hangs
-            with self._lock:
-                self._failure = exc
-                waiting = list(self._queue) + list(self._running.values())
-                self._queue.clear()
-                self._running.clear()
-            for ticket in waiting:
-                ticket.done(Result.failure(Status.SANDBOX_ERROR, f"sandbox dispatcher failed: {exc}"[:300]))
+                    waiting = list(self._running.values())
+                    self._running.clear()
+                    if final:
+                        self._failure = exc
+                        waiting += list(self._queue)
+                        self._queue.clear()
+                for ticket in waiting:
+                    ticket.done(Result.failure(Status.SANDBOX_ERROR, f"sandbox dispatcher failed: {exc}"[:300]))
+                if final:
+                    return
+                time.sleep(min(0.1 * 2 ** failures, 5.0))
 
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and self._failure is None

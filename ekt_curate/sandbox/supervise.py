@@ -93,7 +93,22 @@ class Job:
         """Make the four pipes; return the child's ends (the caller sends, then closes them)."""
         # One F_SETFL each (not os.set_blocking's get-then-set): the executor's ends never
         # block, the child's always do (a full stdout pipe must stall the program, not fail it).
+        opened: list[int] = []
+        try:
+            return self._open_pipes(opened)
+        except OSError:  # out of descriptors (EMFILE): none of this job's may stay open
+            for fd in opened:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            self.readers.clear()
+            self.writer = None
+            raise
+
+    def _open_pipes(self, opened: list[int]) -> list[int]:
         job_r, job_w = os.pipe2(os.O_CLOEXEC)
+        opened += (job_r, job_w)
         fcntl.fcntl(job_w, fcntl.F_SETFL, os.O_NONBLOCK)
         if len(self.payload) > 65536:  # room for the whole job when the kernel allows it
             try:
@@ -104,6 +119,7 @@ class Job:
         self.writer = job_w
         for index in (STDOUT, STDERR, RESULT):
             read_end, write_end = os.pipe2(os.O_CLOEXEC)
+            opened += (read_end, write_end)
             fcntl.fcntl(read_end, fcntl.F_SETFL, os.O_NONBLOCK)
             self.readers[read_end] = index
             ends.append(write_end)

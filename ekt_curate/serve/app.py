@@ -44,13 +44,36 @@ class _Gone(Exception):
     pass
 
 
+class _Stopping(Exception):
+    pass
+
+
+class Stopping:
+    """SIGTERM's drain: requests still running ``drain`` seconds after it are cancelled and
+    answered 503 (with Retry-After), before uvicorn's own limit would cut them off unanswered."""
+
+    def __init__(self, drain: float):
+        self.drain = drain
+        self.at: float | None = None  # monotonic time the drain ends, once SIGTERM came
+        self.cut = 0                  # requests answered 503 at the drain limit
+
+    def begin(self) -> None:  # from the signal handler: a plain assignment, safe anywhere
+        if self.at is None:
+            self.at = time.monotonic() + self.drain
+
+    @property
+    def over(self) -> bool:
+        return self.at is not None and time.monotonic() >= self.at
+
+
 def create_app(settings: ServeSettings, shared: SharedSandbox, judge: Judge, token: str | None = None) -> Any:
     """The ASGI application (FastAPI behind the guards). ``shared`` is started by the caller."""
     app = FastAPI(title="ekt-curate verifier", version=__version__, docs_url=None, redoc_url=None)
     admission = Admission(settings.max_queue, settings.queue_wait)
     metrics = Metrics(lambda: shared.queued, lambda: shared.running, lambda: admission.admitted)
     threads = ThreadPoolExecutor(max_workers=max(8, settings.max_queue // 8), thread_name_prefix="ekt-judge")
-    app.state.metrics, app.state.admission, app.state.threads = metrics, admission, threads
+    stopping = Stopping(max(settings.drain_seconds - 1.0, 0.0))  # a second to send the 503s
+    app.state.metrics, app.state.admission, app.state.threads, app.state.stopping = metrics, admission, threads, stopping
 
     async def admitted(endpoint: str, request: Request, work: Callable[[Session], Awaitable[Any]]) -> Response:
         try:
@@ -62,8 +85,14 @@ def create_app(settings: ServeSettings, shared: SharedSandbox, judge: Judge, tok
         started = time.monotonic()
         session = shared.session()
         try:
-            body = await _watched(request, work(session), settings.deadline)
+            body = await _watched(request, work(session), settings.deadline, stopping)
             code, response = 200, JSONResponse(body)
+        except _Stopping:
+            session.cancel()
+            stopping.cut += 1
+            code, response = 503, JSONResponse(
+                {"detail": "the server is stopping (SIGTERM) and this request did not finish within --drain-seconds: "
+                           "send it again"}, status_code=503, headers={"Retry-After": "1"})
         except _Deadline:
             session.cancel()
             code, response = 504, JSONResponse(
@@ -142,10 +171,12 @@ def create_app(settings: ServeSettings, shared: SharedSandbox, judge: Judge, tok
         return "pong"  # SandboxFusion's liveness answer
 
     @app.get("/health")
-    async def health() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__, "policy": shared.policy.name,
-                "workers": shared.sandbox.workers, "layers": shared.sandbox.layers,
-                "in_flight": admission.admitted, "queued_programs": shared.queued}
+    async def health() -> JSONResponse:
+        alive = shared.alive
+        body = {"status": "ok" if alive else "failed", "version": __version__, "policy": shared.policy.name,
+                "workers": shared.sandbox.workers, "in_flight": admission.admitted, "queued_programs": shared.queued,
+                "dispatcher_restarts": shared.restarts, "last_failure": shared.last_failure}
+        return JSONResponse(body, status_code=200 if alive else 503)  # a probe restarts a server that failed
 
     @app.get("/metrics")
     async def metrics_endpoint() -> Response:
@@ -172,15 +203,24 @@ def create_app(settings: ServeSettings, shared: SharedSandbox, judge: Judge, tok
     return Guards(app, token, settings.max_body_bytes, settings.body_seconds)
 
 
-async def _watched(request: Request, work: Awaitable[Any], deadline: float) -> Any:
-    """The work's value; _Deadline once ``deadline`` passes, _Gone once the client disconnects."""
+async def _watched(request: Request, work: Awaitable[Any], deadline: float, stopping: Stopping) -> Any:
+    """The work's value; _Deadline once ``deadline`` passes, _Gone once the client disconnects,
+    _Stopping once a SIGTERM's drain time is over."""
     task = asyncio.ensure_future(work)
     watcher = asyncio.ensure_future(_disconnected(request))
+    ends = time.monotonic() + deadline if deadline else None
     try:
-        done, _ = await asyncio.wait({task, watcher}, timeout=deadline or None, return_when=asyncio.FIRST_COMPLETED)
-        if task in done:
-            return task.result()
-        raise _Gone() if watcher in done else _Deadline()
+        while True:
+            wait = 0.25 if ends is None else min(0.25, max(ends - time.monotonic(), 0.0))
+            done, _ = await asyncio.wait({task, watcher}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            if task in done:
+                return task.result()
+            if watcher in done:
+                raise _Gone()
+            if stopping.over:
+                raise _Stopping()
+            if ends is not None and time.monotonic() >= ends:
+                raise _Deadline()
     finally:
         watcher.cancel()
         if not task.done():

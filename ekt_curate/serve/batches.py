@@ -70,7 +70,7 @@ def _sample(response: str, label: Any) -> Sample:
     if isinstance(label, str) and label.lstrip().startswith("{"):
         try:
             tests = json.loads(label)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser: a plain gold
             tests = label
     if isinstance(tests, dict) and has_tests(tests):
         try:

@@ -30,8 +30,8 @@ class VerifyRequest(BaseModel):
 
     samples: list[dict[str, Any]]
     score: Literal["all", "fraction"] = "all"
-    passed: float = 1.0
-    failed: float = 0.0
+    passed: float = Field(1.0, allow_inf_nan=False)
+    failed: float = Field(0.0, allow_inf_nan=False)
 
 
 class OpenRLHFRequest(BaseModel):

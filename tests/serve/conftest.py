@@ -54,11 +54,13 @@ class Server:
         return self.process.wait(timeout)
 
 
-def start_server(tmp_path: Path, *args: str, token: str | None = None, env: dict | None = None) -> Server:
+def start_server(tmp_path: Path, *args: str, token: str | None = None, env: dict | None = None,
+                 preexec_fn=None) -> Server:
     log = tmp_path / f"serve-{time.monotonic_ns()}.log"
     handle = log.open("w")
     process = subprocess.Popen([sys.executable, "-m", "ekt_curate", "serve", "--port", "0", *args],
-                               stdout=handle, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+                               stdout=handle, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+                               preexec_fn=preexec_fn)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         found = LISTENING.search(log.read_text())

@@ -164,3 +164,69 @@ def test_settings_refused_before_start(tmp_path):
     shared = serve("--token-file", str(readable), "--port", "0")
     assert shared.returncode == 2 and "chmod 600" in shared.stderr
     assert serve("--max-queue", "0").returncode == 2
+
+
+def test_at_the_drain_limit_requests_still_running_get_a_json_503(tmp_path, fast_policy_file):
+    policy = tmp_path / "slow.toml"
+    policy.write_text('name = "long-wall"\n[limits]\nwall_seconds = 20.0\ncpu_seconds = 1\n')
+    running = start_server(tmp_path, "--workers", "2", "--policy", str(policy), "--drain-seconds", "2")
+    answers: list = []
+    threads = [threading.Thread(target=lambda: answers.append(running.post(
+        "/run_code", {"code": SLEEPER, "language": "python"}))) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    assert running.stop() == 0
+    assert time.monotonic() - started < 8  # the sleepers were killed with their requests, not waited for
+    for thread in threads:
+        thread.join(10)
+    assert [status for status, _ in answers] == [503, 503, 503]
+    assert all("--drain-seconds" in body["detail"] and body["_headers"]["retry-after"] == "1" for _, body in answers)
+    assert "3 requests still running at the drain limit" in running.log.read_text()
+    assert "Traceback" not in running.log.read_text()
+
+
+def test_running_out_of_descriptors_fails_jobs_not_the_server(tmp_path, fast_policy_file):
+    import resource
+
+    def low_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (160, 160))
+
+    running = start_server(tmp_path, "--workers", "2", "--policy", str(fast_policy_file), "--max-queue", "8",
+                           preexec_fn=low_limit)
+    address = urlsplit(running.url)
+    idle = []
+    try:
+        for _ in range(200):  # connections that send nothing, until the server's descriptors run out
+            try:
+                idle.append(socket.create_connection((address.hostname, address.port), timeout=2))
+            except OSError:
+                break
+        time.sleep(0.5)
+        for _ in range(3):
+            try:
+                running.post("/run_code", {"code": "print(1)", "language": "python"}, timeout=5)
+            except OSError:
+                pass  # refused or reset while the server has no descriptor to spare: fine
+    finally:
+        for conn in idle:
+            conn.close()
+    time.sleep(1.0)
+    status, body = running.post("/run_code", {"code": "print(2)", "language": "python"})
+    assert status == 200 and body["run_result"]["stdout"] == "2\n", body
+    status, text = running.get("/health")
+    assert status == 200 and json.loads(text)["status"] == "ok"
+    assert running.stop() == 0
+
+
+def test_odd_values_are_answered_not_crashed_on(server):
+    deep = '{"a":' + "[" * 100000 + "]" * 100000 + "}"
+    status, body = server.post("/get_reward", {"query": ["answer = 1"], "labels": [deep]})
+    assert status == 200 and body["rewards"] == [0.0]  # not JSON it can read: a gold, and not this answer
+    status, body = server.post("/verify", None, raw=b'{"samples": [], "passed": NaN}')
+    assert status == 422 and body["detail"].startswith("body.passed")
+    exited = server.post("/run_code", {"code": "import sys\nsys.exit(2 ** 70)", "language": "python"})[1]
+    assert exited["run_result"]["return_code"] == 255
+    boolean = server.post("/run_code", {"code": "import sys\nsys.exit(True)", "language": "python"})[1]
+    assert boolean["run_result"]["return_code"] == 1 and boolean["run_result"]["stderr"] == ""

@@ -76,7 +76,7 @@ def test_ping_health_and_metrics(server):
     assert server.get("/v1/ping") == (200, '"pong"')
     status, text = server.get("/health")
     health = json.loads(text)
-    assert status == 200 and health["status"] == "ok" and health["workers"] == 2 and "seccomp" in health["layers"]
+    assert status == 200 and health["status"] == "ok" and health["workers"] == 2 and "layers" not in health  # no token needed: says little
     server.post("/run_code", {"code": "print(1)", "language": "python"})
     status, text = server.get("/metrics")
     assert 'ekt_requests_total{code="200",endpoint="run_code"}' in text
