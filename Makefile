@@ -48,6 +48,7 @@ system-deps:
 
 demo: install
 	$(PY) -m ekt_curate demo
+	@echo "ekt-curate is installed in .venv: run 'source .venv/bin/activate' to have it on your PATH"
 
 # Hostile programs run inside a fresh PID namespace (when unshare works, i.e. as root):
 # a sandbox bug that let a program kill(-1) or fork-bomb would stay contained there.

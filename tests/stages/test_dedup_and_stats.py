@@ -138,9 +138,13 @@ def test_a_file_without_verdicts_is_refused_unless_unverified(tmp_path, teacher_
     assert kept and len(kept) + len(dropped) == 12
 
 
-def test_dedup_progress_counts_each_line_once(tmp_path, capsys):
+def test_dedup_progress_counts_each_line_once(tmp_path):
+    import sys
+
     records = [{"task_id": f"t/{i % 3}", "completion": f"answer = {i}", "gold": i,
                 "verdict": {"status": "pass", "passed": True}} for i in range(8)]
-    assert main(["dedup", str(write_jsonl(tmp_path / "v.jsonl", records))]) == 0
-    progress = [line for line in capsys.readouterr().err.splitlines() if line.startswith("dedup: ")]
+    done = subprocess.run([sys.executable, "-m", "ekt_curate", "dedup", str(write_jsonl(tmp_path / "v.jsonl", records))],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    progress = [line for line in done.stderr.splitlines() if line.startswith("dedup: ")]
     assert progress and progress[-1].startswith("dedup: 8/8 lines"), progress
