@@ -24,7 +24,7 @@ from typing import Any
 from ekt_curate.fields import ShapeError
 from ekt_curate.judge import STATUSES, completion_text
 from ekt_curate.judge.reward_value import SCORES
-from ekt_curate.rewards.verified import _test_rows
+from ekt_curate.rewards.verified import code_test_columns
 
 RETRIED = (429, 503, 504)
 
@@ -82,7 +82,7 @@ class RemoteVerifiedReward:
 
     def _records(self, completions: Sequence[Any], columns: dict[str, Any]) -> list[dict[str, Any]]:
         golds = columns.get(self.gold_column)
-        tests = _test_rows(columns, len(completions))
+        tests = code_test_columns(columns, len(completions))
         if golds is None and tests is None:
             raise ValueError(f"the dataset needs a {self.gold_column!r} column (or code tests) for "
                              f"{type(self).__name__} (columns given: {', '.join(sorted(columns)) or 'none'})")

@@ -66,7 +66,7 @@ class VerifiedAnswerReward:
     def __call__(self, completions: Sequence[Any], log_metric: Callable[[str, float], None] | None = None,
                  log_extra: Callable[[str, list], None] | None = None, **columns: Any) -> list[float]:
         golds = columns.get(self.gold_column)
-        tests = _test_rows(columns, len(completions))
+        tests = code_test_columns(columns, len(completions))
         if golds is None and tests is None:
             raise ValueError(f"the dataset needs a {self.gold_column!r} column (or code tests: "
                              f"{', '.join(CODE_TEST_FIELDS[1:])}) for {type(self).__name__} (columns given: "
@@ -153,7 +153,7 @@ class VerifiedAnswerReward:
                 self._sandbox = None
 
 
-def _test_rows(columns: dict[str, Any], count: int) -> list[dict[str, Any]] | None:
+def code_test_columns(columns: dict[str, Any], count: int) -> list[dict[str, Any]] | None:
     """Per completion, the dataset's test fields (None when the dataset has none). TRL passes the
     ``prompt`` column as ``prompts``: HumanEval's prompt, in completion style."""
     present = {key: columns[key] for key in CODE_TEST_FIELDS if key in columns and key != "prompt"}

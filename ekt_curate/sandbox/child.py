@@ -19,7 +19,6 @@ step 5, into a program process and a harness process (harness.py).
 
 from __future__ import annotations
 
-import base64
 import builtins
 import fcntl
 import json
@@ -32,7 +31,7 @@ from typing import Any
 
 from json.encoder import encode_basestring_ascii
 
-from ekt_curate.sandbox import checked_case, harness
+from ekt_curate.sandbox import checked_case, harness, job_files
 from ekt_curate.sandbox.answer_value import NoAnswer, encode
 from ekt_curate.sandbox.linux import PR_SET_DUMPABLE, PR_SET_PDEATHSIG, prctl
 from ekt_curate.sandbox.protocol import read_part
@@ -281,7 +280,7 @@ def _run(code: str, prelude: Any, answer_mode: str, max_chars: int, files: Any =
         failed = _write_files(files)
         message = failed or _execute(compiled, prelude, answer_mode, max_chars)
         if fetch:
-            message["files"] = _read_files(fetch, fetch_bytes)
+            message["files"] = job_files.read_files(fetch, fetch_bytes)
     for stream in (stdout, stderr):
         try:
             stream.flush()
@@ -292,37 +291,14 @@ def _run(code: str, prelude: Any, answer_mode: str, max_chars: int, files: Any =
 
 
 def _write_files(files: Any) -> dict[str, Any] | None:
-    """A job's input files, written by this confined process into its scratch folder (the cwd):
-    a path reaches only what the program itself could open for writing. A failure is the run's."""
-    for path, data in files or ():
-        try:
-            folder = os.path.dirname(path)
-            if folder:
-                os.makedirs(folder, exist_ok=True)
-            with open(path, "wb") as handle:
-                handle.write(base64.b64decode(data))
-        except BaseException as exc:  # noqa: BLE001 - over the size limit, outside the scratch folder
-            message = _classify(exc)
-            message["detail"] = f"input file {_safe_str(path)[:100]!r} could not be written: {message['detail']}"[:300]
-            return message
-    return None
-
-
-def _read_files(paths: Any, budget: int) -> list[list[str]]:
-    """A plain run's files to send back, base64, while they fit the budget (a missing one is left out)."""
-    found = []
-    for path in paths:
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read(budget + 1)
-        except BaseException:  # noqa: BLE001 - the program did not make it, or made it unreadable
-            continue
-        encoded = base64.b64encode(data).decode("ascii")
-        if len(data) > budget or len(encoded) > budget * 2:
-            break
-        budget -= len(data)
-        found.append([_str(path), encoded])
-    return found
+    """A job's input files (job_files.py); a failure is the run's, classified as any exception."""
+    failed = job_files.write_files(files)
+    if failed is None:
+        return None
+    path, exc = failed
+    message = _classify(exc)
+    message["detail"] = f"input file {_safe_str(path)[:100]!r} could not be written: {message['detail']}"[:300]
+    return message
 
 
 def _run_environment() -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import collections
 import os
-import resource
 import select
 import threading
 import time
@@ -28,11 +27,12 @@ from typing import Any
 
 from ekt_curate.sandbox import scratch
 from ekt_curate.sandbox.canary import CANARY, check_canary
-from ekt_curate.sandbox.errors import LayerUnavailable, SandboxError
+from ekt_curate.sandbox.errors import SandboxError
 from ekt_curate.sandbox.policy import Policy, load_policy
 from ekt_curate.sandbox.program import Program
 from ekt_curate.sandbox.program_text import extract_program
 from ekt_curate.sandbox.result import Result, Status
+from ekt_curate.sandbox.startup import compile_seccomp, imports_of, raise_open_files_limit
 from ekt_curate.sandbox.supervise import Job, classify
 from ekt_curate.sandbox.workers import Worker
 
@@ -41,25 +41,6 @@ IDLE = object()            # what a served source yields when it has nothing now
 MAX_ATTEMPTS = 2           # a job whose zygote is lost is run again once, on a fresh zygote
 CANARY_IDS = 1 << 62       # canary jobs are numbered from here, apart from programs
 _READ = select.POLLIN | select.POLLHUP | select.POLLERR
-
-
-def _imports_of(source: str | None) -> list[str]:
-    """Top-level imports of a prelude, preloaded in the zygote so they cost children nothing."""
-    if not source:
-        return []
-    import ast
-
-    try:
-        tree = ast.parse(source)
-    except SyntaxError as exc:
-        raise SandboxError(f"prelude does not parse: line {exc.lineno}: {exc.msg}") from None
-    names: list[str] = []
-    for node in tree.body:
-        if isinstance(node, ast.Import):
-            names += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.append(node.module)
-    return names
 
 
 def check_answer_mode(mode: str) -> str:
@@ -116,11 +97,11 @@ class Sandbox:
     def start(self) -> None:
         if self._workers:
             return
-        _raise_open_files_limit(self.workers * self.depth * 8 + 256)
+        raise_open_files_limit(self.workers * self.depth * 8 + 256)
         self._scratch_root, self._scratch_lock = scratch.make_root()
         self._config = {"policy": self.policy.to_dict(), "scratch_root": self._scratch_root,
-                        "prelude": self.prelude, "prelude_imports": _imports_of(self.prelude),
-                        **self._compile_seccomp()}
+                        "prelude": self.prelude, "prelude_imports": imports_of(self.prelude),
+                        **compile_seccomp(self.policy)}
         pending: list[Worker] = []
         try:
             if os.geteuid() == 0 and self.policy.layers.drop_privileges:
@@ -493,19 +474,6 @@ class Sandbox:
         self._busy_thread = None
         self._busy.release()
 
-    def _compile_seccomp(self) -> dict[str, str]:
-        if not self.policy.layers.seccomp:
-            return {}
-        try:
-            from ekt_curate.sandbox.seccomp_filter import program_filter, supervisor_filter
-
-            return {"seccomp_supervisor": supervisor_filter().hex(),
-                    "seccomp_program": program_filter(self.policy.allow.threads).hex()}
-        except Exception as exc:  # ImportError, OSError from ctypes, libseccomp errors
-            raise LayerUnavailable(
-                f"seccomp layer unavailable (libseccomp through pyseccomp): {exc}; "
-                "install libseccomp2, or set layers.seccomp = false in a policy to run without it") from exc
-
     def _submit_canary(self, worker: Worker) -> None:
         # ids of their own: map yields its jobs' ids in sequence, and must not wait for a canary's
         job = Job(CANARY_IDS + self._canaries, Program(CANARY).payload(CANARY, "var:answer", None),
@@ -524,11 +492,3 @@ class Sandbox:
                 if worker.canary_pending:
                     self._submit_canary(worker)
             self._pump()
-
-
-def _raise_open_files_limit(wanted: int) -> None:
-    """Each job holds five descriptors here; lift the soft limit toward the hard one if needed."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and soft < wanted:
-        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))

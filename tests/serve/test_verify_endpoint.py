@@ -12,7 +12,7 @@ import requests
 from ekt_curate.cli import main
 from ekt_curate.rewards import RemoteVerifiedReward, VerifiedAnswerReward
 from tests.stages.conftest import write_jsonl
-from tests.stages.test_one_judgement import CASES, gold_of, shapes
+from tests.stages.test_one_judgement import CASES, case_records, gold_of, shapes
 
 CODE = [  # MBPP-style asserts and APPS-style stdin/stdout cases, as verify reads them
     {"task_id": "code/asserts", "completion": "def add(a, b):\n    return a + b",
@@ -30,13 +30,7 @@ CODE = [  # MBPP-style asserts and APPS-style stdin/stdout cases, as verify read
 
 
 def records() -> list[dict]:
-    found = []
-    for task, (gold, completions) in CASES.items():
-        for text in completions:
-            for shape in shapes(text):
-                key = "messages" if isinstance(shape, list) else "completion"
-                found.append({"task_id": task, key: shape, **gold})
-    return found + CODE
+    return case_records() + CODE
 
 
 def test_verify_endpoint_gives_verifys_verdicts(server, tmp_path, fast_policy_file):

@@ -54,13 +54,19 @@ class Student(JsonHandler):
                          "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
 
 
-def test_verify_the_reward_and_eval_agree_on_every_sample(tmp_path, fast_policy_file):
+def case_records() -> list[dict]:
+    """Every case's completions in every shape, as verify input records (the server's tests use them too)."""
     records = []
     for task, (gold, completions) in CASES.items():
         for text in completions:
             for shape in shapes(text):
                 key = "messages" if isinstance(shape, list) else "completion"
                 records.append({"task_id": task, key: shape, **gold})
+    return records
+
+
+def test_verify_the_reward_and_eval_agree_on_every_sample(tmp_path, fast_policy_file):
+    records = case_records()
     assert main(["verify", "--quiet", str(write_jsonl(tmp_path / "s.jsonl", records)), "--policy",
                  str(fast_policy_file)]) == 0
     verified = [json.loads(line) for line in (tmp_path / "s.verified.jsonl").read_text().splitlines()]
