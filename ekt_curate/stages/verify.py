@@ -115,8 +115,8 @@ def output_paths(config: VerifyConfig) -> tuple[Path, Path]:
         # next to a local input; a Hub dataset's output goes to the current folder
         source = parse_source(config.input) if str(config.input).startswith("hf:") else None
         stem = source.stem if source else config.input.name.removesuffix(".jsonl")
-        for suffix in (".json", ".ndjson", ".parquet", ".csv", ".tsv"):
-            stem = stem.removesuffix(suffix)
+        for suffix in (".json", ".ndjson"):  # JSON either way; a table's format stays in the name, so
+            stem = stem.removesuffix(suffix)  # samples.parquet and samples.csv never share an output
         shard = f".shard-{config.shard[0]}-of-{config.shard[1]}" if config.shard else ""
         output = Path(f"{stem}.verified{shard}.jsonl") if source else config.input.with_name(f"{stem}.verified{shard}.jsonl")
     rejects = output.with_name(output.name.removesuffix(".jsonl") + ".rejects.jsonl")

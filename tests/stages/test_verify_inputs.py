@@ -191,15 +191,27 @@ def test_a_task_id_with_two_golds_in_the_problems_is_one_line(tmp_path, capsys, 
     assert verify(*argv) == 0 and verified(tmp_path / "s.verified.jsonl")[0]["verdict"]["passed"]
 
 
-def test_whole_files_that_are_not_json_lines_are_one_line(tmp_path, capsys, fast_policy_file):
+def test_a_json_array_or_pretty_printed_json_is_read_as_records(tmp_path, fast_policy_file):
     records = [{"task_id": "a", "completion": GOOD, "gold": 72}, {"task_id": "b", "completion": BAD, "gold": 72}]
-    cases = {"array.json": json.dumps(records), "pretty.json": json.dumps(records[0], indent=2),
-             "blank.jsonl": "\n\n  \n"}
+    cases = {"array.json": json.dumps(records), "array-pretty.json": json.dumps(records, indent=2),
+             "jq-output.json": "\n".join(json.dumps(r, indent=2) for r in records),  # `jq . samples.jsonl`
+             "one.json": json.dumps(records[0], indent=2)}
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+        assert verify(tmp_path / name, "--policy", fast_policy_file) == 0, name
+        out = verified(tmp_path / f"{name.removesuffix('.json')}.verified.jsonl")
+        expected = [True, False][:len(out)] if name != "one.json" else [True]
+        assert [r["verdict"]["passed"] for r in out] == expected, name
+        assert [r["task_id"] for r in out] == ["a", "b"][:len(expected)], name
+
+
+def test_files_that_are_neither_json_lines_nor_one_document_are_one_line(tmp_path, capsys, fast_policy_file):
+    cases = {"broken.json": '[{"task_id": "a",\n  "completion": "x" ', "blank.jsonl": "\n\n  \n"}
     for name, text in cases.items():
         (tmp_path / name).write_text(text)
         assert verify(tmp_path / name, "--policy", fast_policy_file) == 2
         err = capsys.readouterr().err
-        assert err.count("\n") == 1 and ("jq -c" in err or "only blank lines" in err), (name, err)
+        assert err.count("\n") == 1 and ("line 2" in err or "only blank lines" in err), (name, err)
         assert not list(tmp_path.glob(f"{name.split('.')[0]}.verified*")), name
 
 
@@ -210,3 +222,16 @@ def test_an_empty_completion_is_no_program_and_a_json_suffix_is_not_kept(tmp_pat
     # An empty completion is a sample the model produced: a failure that counts, not a lost line.
     assert not (tmp_path / "records.verified.rejects.jsonl").exists()
     assert [r["verdict"]["status"] for r in verified(tmp_path / "records.verified.jsonl")] == ["no_program", "pass"]
+
+
+def test_a_parquet_and_a_csv_of_one_name_get_outputs_of_their_own(tmp_path, fast_policy_file):
+    import pandas as pd
+
+    rows = pd.DataFrame([{"task_id": "a", "completion": "answer = 72", "gold": 72},
+                         {"task_id": "b", "completion": "answer = 71", "gold": 72}])
+    rows.to_parquet(tmp_path / "samples.parquet")
+    rows.iloc[:1].to_csv(tmp_path / "samples.csv", index=False)
+    for name in ("samples.parquet", "samples.csv"):
+        assert verify(tmp_path / name, "--policy", fast_policy_file) == 0, name
+    assert len(verified(tmp_path / "samples.parquet.verified.jsonl")) == 2
+    assert len(verified(tmp_path / "samples.csv.verified.jsonl")) == 1
