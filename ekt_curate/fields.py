@@ -47,7 +47,7 @@ def task_id_of(record: dict[str, Any], fields: FieldNames = DEFAULT_FIELDS) -> s
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str) or not value:
-        raise ShapeError(f"no task_id: a non-empty string or integer '{fields.id}' is required")
+        raise ShapeError(f"no task_id: a non-empty string or integer '{fields.id}' is required (--id-field NAME)")
     return value
 
 
@@ -61,7 +61,7 @@ def program_of(record: dict[str, Any], fields: FieldNames = DEFAULT_FIELDS) -> s
         raise ShapeError(f"no program: a string, messages list or OpenAI response under '{fields.completion}' "
                          f"(--completion-field) is required")
     raise ShapeError(f"no program: a string '{fields.completion}' (or 'code', 'messages', an OpenAI "
-                     f"response) is required")
+                     f"response) is required (--completion-field NAME)")
 
 
 def split_choices(record: dict[str, Any], fields: FieldNames = DEFAULT_FIELDS) -> list[tuple[int, dict[str, Any]]] | None:
@@ -166,6 +166,17 @@ def _responses_api_text(output: list[Any], key: str) -> str:
             if parts and all(isinstance(part, str) for part in parts):
                 return "".join(parts)
     raise ShapeError(f"no program: the Responses API output in '{key}' has no assistant message with text")
+
+
+MAX_KEYS_SHOWN = 12
+
+
+def record_keys(record: dict[str, Any]) -> str:
+    """The record's own keys, for a reject that says which field is missing: the user maps them."""
+    keys = list(record)
+    shown = ", ".join(repr(key)[:40] for key in keys[:MAX_KEYS_SHOWN])
+    more = f" and {len(keys) - MAX_KEYS_SHOWN} more" if len(keys) > MAX_KEYS_SHOWN else ""
+    return f"the record's keys: {shown or 'none'}{more}"
 
 
 def batch_error(record: dict[str, Any]) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from ekt_curate.fields import DEFAULT_FIELDS, FieldNames, gold_of
+from ekt_curate.fields import DEFAULT_FIELDS, FieldNames, gold_of, record_keys
 from ekt_curate.judge import read_gold
 from ekt_curate.judge.code_tests import CodeTestsError, has_tests, read_tests
 from ekt_curate.steps.base import Item, StepStats
@@ -49,7 +49,8 @@ class AttachGold:
                 item.record.setdefault("gold", gold)  # the output shows what each verdict was judged against
         if gold is None:
             where = f"not in the record nor in {self.source}{self._example_ids()}" if self.source else \
-                "not in the record, and no --problems given"
+                f"not in the record ('{self.fields.gold}', --gold-field NAME), and no --problems given; " \
+                f"{record_keys(item.record)}"
             if self.fields.gold == "gold" and "answer" in item.record:
                 where += "; its 'answer' field is not in GSM8K's '... #### N' form: --gold-field answer reads it"
             return item.rejected(f"no gold: task {item.task_id!r} has no gold answer ({where})")

@@ -11,8 +11,9 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 
-from ekt_curate.fields import (DEFAULT_FIELDS, FieldNames, ShapeError, batch_error, program_of, question_of,
-                               split_choices, task_id_of)
+from ekt_curate.fields import (DEFAULT_FIELDS, FieldNames, ShapeError, batch_error, gold_of, program_of,
+                               question_of, record_keys, split_choices, task_id_of)
+from ekt_curate.judge.code_tests import has_tests
 from ekt_curate.steps.base import Item, StepStats
 
 
@@ -30,8 +31,11 @@ def _has_lone_surrogate(record: object) -> bool:
 
 
 class ParseSamples:
-    def __init__(self, fields: FieldNames = DEFAULT_FIELDS) -> None:
+    def __init__(self, fields: FieldNames = DEFAULT_FIELDS, gold_in_record: bool = False) -> None:
         self.fields = fields
+        # Without --problems the gold must be in the record: a record rejected for its id or
+        # program says so too, so every wrong field name is found in one run, not one per run.
+        self.gold_in_record = gold_in_record
         self.stats = StepStats("parse")
 
     def __call__(self, items: Iterable[Item]) -> Iterator[Item]:
@@ -82,10 +86,15 @@ class ParseSamples:
         """Task id, program and the canonical keys of a parsed record (one choice of it, if split)."""
         record = item.record
         assert record is not None
-        try:
-            task_id, program = task_id_of(record, self.fields), program_of(record, self.fields)
-        except ShapeError as exc:
-            return item.rejected(str(exc))
+        missing, values = [], []
+        for read in (task_id_of, program_of):
+            try:
+                values.append(read(record, self.fields))
+            except ShapeError as exc:
+                missing.append(str(exc))
+        if missing:
+            return item.rejected(self._all_missing(record, missing))
+        task_id, program = values
         # Later stages (dedup, stats, publish) read the canonical keys: add them where the
         # record keeps its id or program under another name or shape; nothing is overwritten.
         record.setdefault("task_id", task_id)
@@ -96,3 +105,14 @@ class ParseSamples:
             record.setdefault("question", question)
         item.task_id, item.program = task_id, program
         return item
+
+    def _all_missing(self, record: dict, missing: list[str]) -> str:
+        """Every field this record lacks, its own keys, and the flags that would map them."""
+        if self.gold_in_record and not has_tests(record):
+            try:
+                gold = gold_of(record, self.fields)
+            except ValueError:
+                gold = "unreadable"  # reported by the gold step once the id and program are found
+            if gold is None:
+                missing.append(f"no gold: '{self.fields.gold}' (--gold-field NAME, or --problems SOURCE)")
+        return "; ".join(missing) + f"; {record_keys(record)}"

@@ -115,7 +115,7 @@ def test_bom_blank_lines_and_csv(tmp_path, fast_policy_file):
     assert [r["verdict"]["line"] for r in verified(tmp_path / "s.verified.jsonl")] == [1, 4]
     (tmp_path / "t.csv").write_text('task_id,completion,gold\nx,"answer = 72",72\n')
     assert verify(tmp_path / "t.csv", "--policy", fast_policy_file) == 0
-    assert verified(tmp_path / "t.verified.jsonl")[0]["verdict"]["passed"]
+    assert verified(tmp_path / "t.csv.verified.jsonl")[0]["verdict"]["passed"]
 
 
 def test_a_csv_named_jsonl_is_refused_with_one_line(tmp_path, capsys):
@@ -235,3 +235,36 @@ def test_a_parquet_and_a_csv_of_one_name_get_outputs_of_their_own(tmp_path, fast
         assert verify(tmp_path / name, "--policy", fast_policy_file) == 0, name
     assert len(verified(tmp_path / "samples.parquet.verified.jsonl")) == 2
     assert len(verified(tmp_path / "samples.csv.verified.jsonl")) == 1
+
+
+def test_every_missing_field_is_named_at_once_with_the_records_keys(tmp_path, capsys, fast_policy_file):
+    source = write_jsonl(tmp_path / "mine.jsonl", [{"qid": 1, "generated": "answer = 72", "target": "72"}])
+    assert verify(source, "--policy", fast_policy_file) == 2
+    err = capsys.readouterr().err
+    for expected in ("no task_id", "--id-field", "no program", "--completion-field", "no gold", "--gold-field",
+                     "the record's keys: 'qid', 'generated', 'target'"):
+        assert expected in err, (expected, err)
+    # one rerun with the three flags the message named: nothing else was missing
+    assert verify(source, "--policy", fast_policy_file, "--id-field", "qid", "--completion-field", "generated",
+                  "--gold-field", "target") == 0
+    assert verified(tmp_path / "mine.verified.jsonl")[0]["verdict"]["passed"]
+    # only the gold missing: the gold step names its flag and the keys too
+    write_jsonl(source, [{"task_id": "a", "completion": "answer = 72", "target": "72"}])
+    assert verify(source, "--policy", fast_policy_file, "--overwrite") == 2
+    err = capsys.readouterr().err
+    assert "no gold" in err and "--gold-field" in err and "'target'" in err and "no task_id" not in err
+
+
+def test_canonical_keys_are_added_as_the_readme_says(tmp_path, fast_policy_file):
+    reply = "Let me write it.\n```python\nanswer = 72\n```\nDone."
+    source = write_jsonl(tmp_path / "s.jsonl", [
+        {"task_id": 7, "completion": "answer = 72", "gold": 72},
+        {"task_id": "c", "code": "answer = 72", "gold": 72},
+        {"task_id": "m", "messages": [{"role": "user", "content": "Q?"}, {"role": "assistant", "content": reply}],
+         "answer": "It is 72.\n#### 72"}])
+    assert verify(source, "--policy", fast_policy_file) == 0
+    first, second, chat = verified(tmp_path / "s.verified.jsonl")
+    assert all(record["verdict"]["passed"] for record in (first, second, chat))
+    assert first["task_id"] == 7  # an integer id stays an integer
+    assert "completion" not in second and second["code"] == "answer = 72"  # no copy of the program
+    assert chat["completion"] == reply and chat["gold"] == "72"  # the whole reply; the gold judged against
