@@ -296,6 +296,7 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kd-beta", type=float, default=0.0,
                    help="kd: 0 = forward KL(teacher||student) ... 1 = reverse KL (generalized JSD; default 0)")
     p.add_argument("--kd-lm-weight", type=float, default=1.0, help="kd: weight of the LM loss (default 1)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or library messages: the summary only")
     p.set_defaults(handler=commands.run_train)
 
 

@@ -193,7 +193,8 @@ def run_train(args: argparse.Namespace) -> int:
 
     summary = run_train(TrainConfig(dataset=args.dataset, model=args.model, output_dir=args.output_dir,
                                     config=args.config, overrides=overrides(args.set), method=args.method,
-                                    teacher=args.teacher, kd_beta=args.kd_beta, kd_lm_weight=args.kd_lm_weight))
+                                    teacher=args.teacher, kd_beta=args.kd_beta, kd_lm_weight=args.kd_lm_weight,
+                                    quiet=args.quiet))
     losses = f"; loss {summary.first_loss:.3f} -> {summary.last_loss:.3f}" if summary.last_loss is not None else ""
     print(f"trained on {summary.train_rows:,} examples, {summary.steps:,} steps{losses}; "
           f"student saved in {summary.output_dir}")

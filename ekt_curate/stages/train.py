@@ -31,6 +31,7 @@ class TrainConfig:
     teacher: str | None = None         # kd: the teacher, sharing the student's tokenizer
     kd_beta: float = 0.0               # kd: 0 forward KL(teacher || student) ... 1 reverse KL
     kd_lm_weight: float = 1.0          # kd: weight of the LM loss added to the KL term
+    quiet: bool = False                # no progress bars, no library info lines: the summary only
 
 
 @dataclass
@@ -75,13 +76,24 @@ def run_train(config: TrainConfig) -> TrainSummary:
     require_model(config.model, "student model")  # before any weights: an offline id or a typo is one line
     if config.method == "kd":
         require_model(str(config.teacher), "teacher model")
+    import datasets
+
+    # Loading the folder and the tokenization passes are quick: the trainer's bar is the one to watch
+    # ("Generating train split" bars before it were noise), and under --quiet there is none at all.
+    datasets.disable_progress_bars()
+    if config.quiet:
+        import transformers
+
+        datasets.logging.set_verbosity_error()
+        transformers.logging.set_verbosity_error()
+        transformers.logging.disable_progress_bar()
+        values.setdefault("disable_tqdm", True)
+        values.setdefault("log_level", "error")
     dataset = _load_dataset(config.dataset)
 
-    import datasets
     from transformers import AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
-    datasets.disable_progress_bars()  # the tokenization passes are quick; the trainer's bar is the one to watch
     with loading(config.model, "tokenizer of"):
         tokenizer = AutoTokenizer.from_pretrained(config.model)
     if tokenizer.pad_token is None:
@@ -100,6 +112,10 @@ def run_train(config: TrainConfig) -> TrainSummary:
         args = SFTConfig(output_dir=str(config.output_dir), **values)
         trainer = SFTTrainer(model=config.model, args=args, train_dataset=train, eval_dataset=evaluation,
                              processing_class=tokenizer)
+    if config.quiet:  # with tqdm off the Trainer prints each log dict instead: the summary has the losses
+        from transformers.trainer_callback import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)
     checkpoint = _last_checkpoint(config.output_dir)
     trainer.train(resume_from_checkpoint=checkpoint)
     trainer.save_model(str(config.output_dir))

@@ -200,3 +200,16 @@ def test_kd_baseline_distils_the_teacher(trained, tiny_model, memorizable, tmp_p
     assert main(["train", "--method", "kd", "--dataset", str(memorizable[0]), "--model", str(tiny_model),
                  "--output-dir", str(tmp_path / "x")]) == 2
     assert "--teacher" in capsys.readouterr().err
+
+
+def test_train_quiet_prints_the_summary_and_no_bars(tiny_model, memorizable, tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "ekt_curate", "train", "-q", "--dataset", str(memorizable[0]),
+                           "--model", str(tiny_model), "--output-dir", str(tmp_path / "run"), "--set", "max_steps=2",
+                           "--set", "save_strategy=no"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("trained on ") and "2 steps" in done.stdout
+    for noise in ("it/s", "s/it", "Generating train split", "%|"):  # tqdm bars and datasets' split bars
+        assert noise not in done.stderr + done.stdout, (noise, done.stderr)
