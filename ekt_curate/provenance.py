@@ -8,6 +8,8 @@ import json
 import os
 import shlex
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,28 @@ def meta_path(output: Path) -> Path:
     return output.with_name(output.name + ".meta.json")
 
 
+_STAGE_COMMAND: list[str] = []  # set by a pipeline around each stage it runs in-process
+
+
+@contextmanager
+def stage_command(command: str) -> Iterator[None]:
+    """Within: sidecars record ``command`` (the stage's own ``ekt-curate STAGE ...``, which
+    ekt_curate/stages/stage_commands.py writes from its config) as the command, and the command
+    line that ran it (``ekt-curate run``/``demo``) as ``run_by``."""
+    _STAGE_COMMAND.append(command)
+    try:
+        yield
+    finally:
+        _STAGE_COMMAND.pop()
+
+
 def command_line() -> str:
+    """The command that reproduces this output: inside a pipeline, the stage's own (see
+    stage_command); else the command as the user typed it (argv). Never includes environment."""
+    return _STAGE_COMMAND[-1] if _STAGE_COMMAND else invoked_command()
+
+
+def invoked_command() -> str:
     """The command as the user typed it (argv), for the record; never includes environment."""
     program = Path(sys.argv[0]).name if sys.argv else "ekt-curate"
     if program in ("__main__.py", "-m"):
@@ -36,7 +59,8 @@ def read_meta(output: Path) -> dict[str, Any] | None:
 
 
 def write_meta(output: Path, stage: str, data: dict[str, Any], upstream: Path | None = None) -> Path:
-    record = {"stage": stage, "ekt_curate_version": __version__, "command": command_line(), **data}
+    ran_by = {"run_by": invoked_command()} if _STAGE_COMMAND else {}
+    record = {"stage": stage, "ekt_curate_version": __version__, "command": command_line(), **ran_by, **data}
     if upstream is not None:
         record["input"] = str(upstream)
         parent = read_meta(upstream)

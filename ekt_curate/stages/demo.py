@@ -40,7 +40,8 @@ def run_demo(out: Path, problems: int = 60, samples: int = 4, workers: int | Non
 
     print()
     run_stats(work / "samples.verified.jsonl", (1, 2, 4), compare=work / "samples.curated.jsonl")
-    print(f"\nopen {work / 'report.html'} (teacher samples vs curated) and {work / 'eval' / 'report.html'} (student)")
+    student_report = f" and {work / 'eval' / 'report.html'} (student)" if "eval" in results else ""
+    print(f"\nopen {work / 'report.html'} (teacher samples vs curated){student_report}")
     print(f"dataset: {results['dataset']}" + (f"; student: {results['student']}" if "student" in results else ""))
     return 0
 

@@ -23,11 +23,13 @@ from pydantic.dataclasses import dataclass
 from ekt_curate.distributed.executors import ExecutorConfig  # a dataclass: imports nothing of datatrove
 from ekt_curate.errors import EktError
 from ekt_curate.fields import FieldNames
+from ekt_curate.provenance import stage_command
 from ekt_curate.stages.dedup import DedupConfig
 from ekt_curate.stages.evaluate import EvalConfig
 from ekt_curate.stages.publish import PublishConfig
 from ekt_curate.stages.publish_card import LANGUAGE, LICENSE, TAG
 from ekt_curate.stages.sample import SampleConfig
+from ekt_curate.stages.stage_commands import command_for
 from ekt_curate.stages.train import TrainConfig
 from ekt_curate.stages.verify import VerifyConfig
 from ekt_curate.yaml_files import load_mapping
@@ -265,7 +267,9 @@ def run_pipeline(pipeline: Pipeline, say: Any = print) -> dict[str, Any]:
 
     sample_fp = _fingerprint(pipeline.problems, pipeline.limit, dataclasses.asdict(pipeline.teacher))
     if stage(1, "sample", sample_fp, [samples]):
-        if _run_teacher(pipeline, samples, resume=state.data.get("sample") is None and samples.exists()) is False:
+        from ekt_curate.stages.pipeline_teacher import run_teacher
+
+        if run_teacher(pipeline, samples, resume=state.data.get("sample") is None and samples.exists()) is False:
             say("      submitted a Slurm job for the samples; run the pipeline again when it has ended")
             return results
         state.mark("sample", sample_fp)
@@ -277,19 +281,21 @@ def run_pipeline(pipeline: Pipeline, say: Any = print) -> dict[str, Any]:
             return results  # a Slurm job is running: the next run of the pipeline merges and goes on
         state.mark("verify", verify_fp)
     elif pipeline.executor is None and stage(2, "verify", verify_fp, [verified]):
-        summary = run_verify(VerifyConfig(input=samples, problems=pipeline.problems, policy=pipeline.verify.policy,
-                                          workers=pipeline.verify.workers, answer=pipeline.verify.answer,
-                                          rel_tol=pipeline.verify.rel_tol, gold_precision=pipeline.verify.gold_precision,
-                                          checker=pipeline.verify.checker, prelude=pipeline.verify.prelude,
-                                          fields=pipeline.fields(),
-                                          resume=verified.exists() and state.data.get("verify") is None,
-                                          overwrite=state.data.get("verify") is not None), warn=lambda m: None)
+        verify_config = VerifyConfig(input=samples, output=verified, problems=pipeline.problems,
+                                     policy=pipeline.verify.policy, workers=pipeline.verify.workers,
+                                     answer=pipeline.verify.answer, rel_tol=pipeline.verify.rel_tol,
+                                     gold_precision=pipeline.verify.gold_precision, checker=pipeline.verify.checker,
+                                     prelude=pipeline.verify.prelude, fields=pipeline.fields(),
+                                     resume=verified.exists() and state.data.get("verify") is None,
+                                     overwrite=state.data.get("verify") is not None)
+        with stage_command(command_for("verify", verify_config, work)):
+            summary = run_verify(verify_config, warn=lambda m: None)
         say(f"      {summary.samples:,} samples, pass rate "
             f"{100 * summary.statuses.get('pass', 0) / max(summary.samples, 1):.1f}%")
         state.mark("verify", verify_fp)
     dedup_fp = _fingerprint(verify_fp, dataclasses.asdict(pipeline.dedup))
     if stage(3, "dedup", dedup_fp, [curated]):
-        dedup_config = DedupConfig(input=verified, threshold=pipeline.dedup.threshold,
+        dedup_config = DedupConfig(input=verified, output=curated, threshold=pipeline.dedup.threshold,
                                    num_perm=pipeline.dedup.num_perm, max_per_task=pipeline.dedup.max_per_task,
                                    keep_failed=pipeline.dedup.keep_failed, overwrite=True)
         if pipeline.executor is not None:  # on datatrove, ranks by task (ekt_curate/distributed)
@@ -299,7 +305,8 @@ def run_pipeline(pipeline: Pipeline, say: Any = print) -> dict[str, Any]:
             if kept is None:
                 return results  # a Slurm job is running: the next run of the pipeline merges and goes on
         else:
-            kept = run_dedup(dedup_config)
+            with stage_command(command_for("dedup", dedup_config, work)):
+                kept = run_dedup(dedup_config)
         say(f"      kept {kept.kept:,} of {kept.read:,}")
         state.mark("dedup", dedup_fp)
     stats_fp = _fingerprint(dedup_fp, dataclasses.asdict(pipeline.stats))
@@ -311,13 +318,17 @@ def run_pipeline(pipeline: Pipeline, say: Any = print) -> dict[str, Any]:
     dataset = work / pipeline.publish.name
     publish_fp = _fingerprint(dedup_fp, dataclasses.asdict(pipeline.publish))
     if stage(5, "publish", publish_fp, [dataset / "README.md"]):
-        run_publish(PublishConfig(input=curated, name=pipeline.publish.name, out=work,
-                                  validation_fraction=pipeline.publish.validation_fraction,
-                                  push_to_hub=pipeline.publish.push_to_hub, private=pipeline.publish.private,
-                                  problems=pipeline.problems, fields=pipeline.fields(), overwrite=True,
-                                  license=pipeline.publish.license, messages=pipeline.publish.messages,
-                                  language=_tuple(pipeline.publish.language), tags=_tuple(pipeline.publish.tags),
-                                  **_template(pipeline.publish.prompt_template)))
+        publish_config = PublishConfig(input=curated, name=pipeline.publish.name, out=work,
+                                       validation_fraction=pipeline.publish.validation_fraction,
+                                       push_to_hub=pipeline.publish.push_to_hub, private=pipeline.publish.private,
+                                       problems=pipeline.problems, fields=pipeline.fields(), overwrite=True,
+                                       license=pipeline.publish.license, messages=pipeline.publish.messages,
+                                       language=_tuple(pipeline.publish.language), tags=_tuple(pipeline.publish.tags),
+                                       **_template(pipeline.publish.prompt_template))
+        # the command names the template's file, where the config holds its text
+        with stage_command(command_for("publish", publish_config, work,
+                                       prompt_template=pipeline.publish.prompt_template)):
+            run_publish(publish_config)
         say(f"      {dataset}")
         state.mark("publish", publish_fp)
     results["dataset"] = dataset
@@ -358,42 +369,6 @@ def run_pipeline(pipeline: Pipeline, say: Any = print) -> dict[str, Any]:
         state.mark("eval", eval_fp)
     results["eval"] = eval_folder
     return results
-
-
-def _run_teacher(pipeline: Pipeline, output: Path, resume: bool) -> bool | None:
-    teacher = pipeline.teacher
-    if teacher.backend == "annotations":
-        from ekt_curate.annotation_teacher import samples as annotation_samples
-        from ekt_curate.jsonl import LineWriter
-        from ekt_curate.problems import iter_problems
-
-        problems = list(iter_problems(pipeline.problems, pipeline.fields()))[: pipeline.limit]
-        output.unlink(missing_ok=True)  # deterministic and instant: always rewritten whole
-        writer = LineWriter(output)
-        for sample in annotation_samples(problems, teacher.n, seed=teacher.seed):
-            writer.write(sample)
-        writer.close()
-        return
-    if not teacher.model:
-        raise EktError(f"teacher.model is required for the {teacher.backend} backend")
-    from ekt_curate.stages.sample import SampleConfig, run_sample
-
-    config = SampleConfig(problems=pipeline.problems, model=teacher.model, output=output, n=teacher.n,
-                            prompt=teacher.prompt, exemplars=teacher.exemplars, temperature=teacher.temperature,
-                            top_p=teacher.top_p,
-                            max_new_tokens=teacher.max_new_tokens, backend=teacher.backend, seed=teacher.seed,
-                            limit=pipeline.limit, base_url=teacher.base_url, resume=resume, overwrite=not resume,
-                            fields=pipeline.fields(), stop=tuple(teacher.stop) if teacher.stop is not None else None,
-                            batch_size=teacher.batch_size, include_exemplars=teacher.include_exemplars,
-                            api_key_env=teacher.api_key_env, concurrency=teacher.concurrency,
-                            max_retries=teacher.max_retries,
-                            endpoint=teacher.endpoint, seeding=teacher.seeding, engine_args=dict(teacher.engine_args))
-    if pipeline.executor is not None and teacher.backend == "openai":  # ranks by problem against the endpoint
-        from ekt_curate.distributed.pipeline_stage import sample_on_executor
-
-        return sample_on_executor(pipeline, config)  # False: a Slurm job was submitted
-    run_sample(config)
-    return True
 
 
 def _tuple(items: list[str] | None) -> tuple[str, ...] | None:
