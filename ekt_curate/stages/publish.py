@@ -4,10 +4,10 @@
       data/train-00000-of-0000N.parquet   (and validation-*, split by task)
       README.md                            dataset card: YAML configs + provenance
 
-Columns: ``prompt``/``completion`` for TRL's SFTTrainer (the problem as the student
-will see it; the verified program alone, without the teacher's prose), and
-``task_id``, ``question``, ``gold``, ``answer`` and the verdict and dedup metadata
-as plain columns; with ``messages=True`` also ``messages``, the same pair as a chat, in a
+Columns (publish_rows.py): ``prompt``/``completion`` for TRL's SFTTrainer (the problem as the
+student will see it; the verified program alone, without the teacher's prose), and ``task_id``,
+``question``, ``gold`` (as the verdict compared it), ``gold_raw`` (as given), ``answer`` and the
+verdict and dedup metadata as plain columns; with ``messages=True`` also ``messages``, the same pair as a chat, in a
 config of its own (the card: publish_card.py). Everything is written to a temporary folder and renamed into
 place, so an interrupted publish never leaves a half-written dataset.
 """
@@ -28,10 +28,10 @@ from typing import Any
 from ekt_curate.errors import EktError, HubError
 from ekt_curate.fields import DEFAULT_FIELDS, FieldNames
 from ekt_curate.output_lock import OutputLock
-from ekt_curate.prompts import DEFAULT_STUDENT_TEMPLATE, render_student_prompt
+from ekt_curate.prompts import DEFAULT_STUDENT_TEMPLATE
 from ekt_curate.provenance import find_verify, read_meta
-from ekt_curate.sandbox.program_text import extract_program
 from ekt_curate.stages.publish_card import check_terms
+from ekt_curate.stages.publish_rows import model_of, row_of, schema_of
 
 
 @dataclass(frozen=True)
@@ -71,42 +71,6 @@ def split_of(task_id: str, validation_fraction: float) -> str:
     return "validation" if bucket < validation_fraction else "train"
 
 
-def _row(record: dict[str, Any], template: str, questions: dict[str, str] | None,
-         golds: dict[str, str] | None = None, messages: bool = False) -> dict[str, Any]:
-    task_id = str(record["task_id"])
-    gold = record.get("gold")
-    if gold is None and golds:
-        gold = golds.get(task_id)
-    question = record.get("question") or (questions or {}).get(task_id)
-    if not question:
-        raise ValueError(f"task {task_id!r} has no question (add --problems to look it up)")
-    verdict = record.get("verdict") or {}
-    dedup = record.get("dedup") or {}
-    program = record.get("completion", record.get("code"))
-    if not isinstance(program, str):
-        raise ValueError("no program in 'completion' or 'code'")
-    answer = verdict.get("answer")
-    prompt, completion = render_student_prompt(template, question), extract_program(program).strip("\n") + "\n"
-    row = {
-        "prompt": prompt,
-        "completion": completion,
-        "task_id": task_id,
-        "question": question,
-        "gold": None if gold is None else str(gold),
-        "answer": None if answer is None else str(answer),
-        "verdict_status": verdict.get("status"),
-        "verdict_passed": verdict.get("passed"),
-        "verdict_cpu_ms": verdict.get("cpu_ms"),
-        "verdict_wall_ms": verdict.get("wall_ms"),
-        "dedup_cluster_size": dedup.get("cluster_size"),
-        "dedup_canonical_hash": dedup.get("canonical_hash"),
-        "sample_index": record.get("sample_index"),
-    }
-    if messages:  # the same pair as one chat, for students trained on their chat template
-        row["messages"] = [{"role": "user", "content": prompt}, {"role": "assistant", "content": completion}]
-    return row
-
-
 def _passed(record: Any, source: Path, line: int, not_passed: Counter[str]) -> bool:
     """True for a record verify passed; counts the others by status. A record without a verdict
     stops the publish: an unverified file must never become a dataset of "verified" programs."""
@@ -118,18 +82,6 @@ def _passed(record: Any, source: Path, line: int, not_passed: Counter[str]) -> b
         return True
     not_passed[str(verdict.get("status"))] += 1
     return False
-
-
-def _schema(messages: bool = False) -> Any:
-    import pyarrow as pa
-
-    chat = [("messages", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())])))] if messages else []
-    return pa.schema([("prompt", pa.string()), ("completion", pa.string()), ("task_id", pa.string()),
-                      ("question", pa.string()), ("gold", pa.string()), ("answer", pa.string()),
-                      ("verdict_status", pa.string()), ("verdict_passed", pa.bool_()),
-                      ("verdict_cpu_ms", pa.float64()), ("verdict_wall_ms", pa.float64()),
-                      ("dedup_cluster_size", pa.int64()), ("dedup_canonical_hash", pa.string()),
-                      ("sample_index", pa.int64()), *chat])
 
 
 def run_publish(config: PublishConfig) -> PublishSummary:
@@ -174,6 +126,7 @@ def _publish(config: PublishConfig) -> PublishSummary:
     # passing, verified records are published: the card promises every program gives the gold.
     counts: Counter[str] = Counter()
     not_passed: Counter[str] = Counter()
+    models: Counter[str] = Counter()  # the teachers the published records name, for the card
     for line, raw in iter_lines(source):
         if not raw.strip():
             continue
@@ -181,10 +134,13 @@ def _publish(config: PublishConfig) -> PublishSummary:
             record = json.loads(raw)
             if not _passed(record, source, line, not_passed):
                 continue
-            _row(record, config.prompt_template, questions, golds)
+            row_of(record, config.prompt_template, questions, golds)
         except (ValueError, KeyError, TypeError) as exc:
             raise EktError(f"{source}:{line}: cannot publish this record: {exc}") from None
         counts[split_of(str(record["task_id"]), config.validation_fraction)] += 1
+        model = model_of(record)
+        if model is not None:
+            models[model] += 1
     if not counts:
         left_out = f" ({sum(not_passed.values()):,} records did not pass)" if not_passed else ""
         raise EktError(f"{source}: no passing records to publish{left_out}")
@@ -198,7 +154,7 @@ def _publish(config: PublishConfig) -> PublishSummary:
     os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it 0700; the dataset is for others too
     try:
         files = _write_parquet(source, staging, counts, config, questions, golds)
-        _write_card(staging, counts, config, source, not_passed)
+        _write_card(staging, counts, config, source, not_passed, models)
         # The student must be trained and evaluated with the very prompt it was published with.
         (staging / "prompt_template.txt").write_text(config.prompt_template, encoding="utf-8")
         _swap_into_place(staging, target)
@@ -216,7 +172,7 @@ def _write_parquet(source: Path, staging: Path, counts: Counter[str], config: Pu
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = _schema(config.messages)
+    schema = schema_of(config.messages)
     (staging / "data").mkdir()
     shards = {split: max(1, math.ceil(n / config.rows_per_shard)) for split, n in counts.items()}
     writers: dict[str, Any] = {}
@@ -251,7 +207,7 @@ def _write_parquet(source: Path, staging: Path, counts: Counter[str], config: Pu
                 continue  # counted in pass 1
             split = split_of(str(record["task_id"]), config.validation_fraction)
             writer_for(split)
-            buffers[split].append(_row(record, config.prompt_template, questions, golds, config.messages))
+            buffers[split].append(row_of(record, config.prompt_template, questions, golds, config.messages))
             written[split] += 1
             if len(buffers[split]) >= 10_000 or written[split] % config.rows_per_shard == 0:
                 flush(split)
@@ -264,10 +220,10 @@ def _write_parquet(source: Path, staging: Path, counts: Counter[str], config: Pu
 
 
 def _write_card(staging: Path, counts: Counter[str], config: PublishConfig, source: Path,
-                not_passed: Counter[str]) -> None:
+                not_passed: Counter[str], models: Counter[str]) -> None:
     from ekt_curate.stages.publish_card import write_card
 
-    write_card(staging, config.name, counts, config, source, not_passed, _schema(config.messages).names)
+    write_card(staging, config.name, counts, config, source, not_passed, schema_of(config.messages).names, models)
 
 
 def _umask() -> int:

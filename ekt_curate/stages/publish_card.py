@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ekt_curate.provenance import command_line, find_stage, find_verify, read_meta
+from ekt_curate.provenance import command_line, find_stage, find_verify, invoked_command, read_meta
 
 # What the Hub accepts in a card's YAML (checked before anything is written, here and in the
 # pipeline YAML): licence ids as the Hub spells them (mit, apache-2.0, cc-by-4.0, other, unknown),
@@ -99,7 +99,7 @@ def card_terms(license: str | None, language: tuple[str, ...] | None, tags: tupl
 
 
 def write_card(staging: Path, name: str, counts: Counter[str], config: Any, source: Path,
-               not_passed: Counter[str], columns: list[str]) -> None:
+               not_passed: Counter[str], columns: list[str], models: Counter[str] | None = None) -> None:
     from huggingface_hub import DatasetCard, DatasetCardData
 
     meta = read_meta(source)
@@ -119,7 +119,7 @@ def write_card(staging: Path, name: str, counts: Counter[str], config: Any, sour
         license=terms.license, language=list(terms.language) if terms.language else None,
         task_categories=["text-generation"], size_categories=[_size_category(sum(counts.values()))],
         pretty_name=name, tags=list(terms.tags), configs=configs)
-    body = card_body(name, config, counts, source, not_passed, terms, problems)
+    body = card_body(name, config, counts, source, not_passed, terms, problems, models or Counter())
     DatasetCard(f"---\n{card_data.to_yaml()}\n---\n\n{body}").save(staging / "README.md")
 
 
@@ -157,7 +157,7 @@ def shard_setting(verify: dict[str, Any] | None, key: str) -> dict[str, Any] | N
 
 
 def card_body(name: str, config: Any, counts: Counter[str], source: Path, not_passed: Counter[str],
-              terms: CardTerms, problems: str | None) -> str:
+              terms: CardTerms, problems: str | None, models: Counter[str] | None = None) -> str:
     meta = read_meta(source)
     verify, dedup, sample = find_verify(meta), find_stage(meta, "dedup"), find_stage(meta, "sample")
     rows = sum(counts.values())
@@ -180,7 +180,10 @@ def card_body(name: str, config: Any, counts: Counter[str], source: Path, not_pa
                   "  TRL's conversational format for chat students. It is kept out of the default config, where",
                   "  `prompt`/`completion` would make the format ambiguous to `SFTTrainer`."]
     lines += [
-        "- `task_id`, `question`, `gold` (reference answer), `answer` (what the program computed).",
+        "- `task_id`, `question`; `gold`: the reference answer as the verifier compared it (GSM8K's",
+        "  `... #### 72` is `72`, `$10` is `10`, a LaTeX `\\boxed{72}` met by a number is `72`; integers exact,",
+        "  written decimals kept: `6.70`); `gold_raw`: the gold as the records or problems gave it;",
+        "  `answer`: what the program computed.",
         "- `verdict_*`: the verifier's status, cpu and wall milliseconds; `dedup_*`: how many samples this",
         "  program stands for after deduplication, and its canonical hash.", "",
         "Student prompt template:", "", "```", config.prompt_template.rstrip("\n"), "```", "",
@@ -197,24 +200,39 @@ def card_body(name: str, config: Any, counts: Counter[str], source: Path, not_pa
         f"| published | {rows:,} rows ({', '.join(f'{s} {n:,}' for s, n in counts.items())}); "
         f"{sum(not_passed.values()):,} not passing left out | this publish |", "",
     ]
-    lines += _teacher_lines(sample, source) + _verifier_lines(verify) + _dedup_lines(dedup)
-    lines += ["## Commands", ""]
+    lines += _teacher_lines(sample, source, models or Counter(), rows) + _verifier_lines(verify) + _dedup_lines(dedup)
+    lines += ["## Commands", "",
+              "The command that reproduces each stage, as its sidecar records it. A stage that a pipeline ran "
+              "(`ekt-curate run`, `ekt-curate demo`) records its own command, written from the settings it ran "
+              "with (paths relative to the pipeline's workdir), and the command that ran it.", ""]
     for label, record in (("Sample", sample), ("Verify", verify), ("Dedup", dedup)):
         if record is not None and record.get("stage") == "merge":
             lines.append(f"- Verified in {len(record.get('shards') or [])} shards, merged by `{record.get('command')}`; "
                          "shard commands: " + "; ".join(f"`{s.get('command')}`" for s in record.get("shards") or [] if s))
+        elif record is not None and record.get("backend") == "annotations" and "command" in record:
+            lines.append(f"- {label} command: `{record['command']}` (the annotation teacher has no command of its "
+                         "own; this one rebuilds the same samples, and runs the stages after them)")
         else:
-            lines.append(f"- {label} command: {shown(record, 'command')}")
-    lines += [f"- Publish command: `{command_line()}`", ""]
+            lines.append(f"- {label} command: {shown(record, 'command')}" + _run_by(record.get("run_by") if record else None))
+    publish = command_line()
+    lines += [f"- Publish command: `{publish}`" + _run_by(invoked_command() if invoked_command() != publish else None), ""]
     return "\n".join(lines)
+
+
+def _run_by(command: str | None) -> str:
+    return f" (run by `{command}`)" if command else ""
 
 
 def _sampled_row(sample: dict[str, Any] | None) -> str:
     if sample is None:
         return f"| sampled | {NOT_RECORDED} (no sample sidecar) | |"
-    return (f"| sampled | {sample.get('samples_written', 0):,} samples written for {sample.get('problem_count', 0):,} "
-            f"problems, n = {sample.get('n')} (a resumed run counts the samples it wrote itself) | "
-            f"`ekt-curate sample` |")
+    count, read = sample.get("problem_count", 0), sample.get("problems_read")
+    unused = f" ({read:,} read; {read - count:,} gave no samples)" if isinstance(read, int) and read != count else ""
+    if sample.get("backend") == "annotations":  # rewritten whole on every run: no resume
+        return (f"| sampled | {sample.get('samples_written', 0):,} samples written for {count:,} problems{unused}, "
+                f"n = {sample.get('n')} | the annotation teacher |")
+    return (f"| sampled | {sample.get('samples_written', 0):,} samples written for {count:,} problems{unused}, "
+            f"n = {sample.get('n')} (a resumed run counts the samples it wrote itself) | `ekt-curate sample` |")
 
 
 def _verified_row(verify: dict[str, Any] | None) -> str:
@@ -246,18 +264,49 @@ SAMPLING = (("Teacher model", "model"), ("Backend", "backend"), ("Prompt format"
             ("Exemplar problems excluded", "excluded_exemplars"))
 
 
-def _teacher_lines(sample: dict[str, Any] | None, source: Path) -> list[str]:
+ANNOTATIONS = ("Backend `annotations`: programs built from GSM8K's calculator annotations (`<<48/2=24>>`), a share "
+               "of them broken the ways teacher samples fail (ekt_curate/annotation_teacher.py); no model was sampled.")
+
+
+def _teacher_lines(sample: dict[str, Any] | None, source: Path, models: Counter[str], rows: int) -> list[str]:
     lines = ["## Teacher and sampling", ""]
+    named = _models_shown(models, rows) if models else None  # the models the published records name
     if sample is not None:
-        return lines + [f"- {label}: {shown(sample, key)}" for label, key in SAMPLING] + [""]
+        model = None if sample.get("model") else named  # a sidecar that names no model: the records may
+        if sample.get("backend") != "annotations":
+            return lines + _settings(sample, SAMPLING, model) + [""]
+        unused = [(label, key) for label, key in SAMPLING if key in sample and sample[key] is None]
+        lines += [ANNOTATIONS, "", *_settings(sample, [s for s in SAMPLING if s not in unused], model)]
+        return lines + ([f"- Do not apply: {', '.join(label for label, _ in unused)}"] if unused else []) + [""]
     meta = _records_meta(source)
-    if not meta:
+    if not meta and not named:
         return lines + [f"- {NOT_RECORDED}: no sample sidecar and no `meta` in the records", ""]
-    lines.append("No sample sidecar; from the first record's `meta`:")
-    lines.append("")
+    if not meta:
+        return lines + ["No sample sidecar and no `meta` in the records; the records name the model:", "",
+                        f"- Teacher model: {named}", f"- The other sampling settings: {NOT_RECORDED}", ""]
+    lines += ["No sample sidecar; from the first record's `meta`:", ""]
     if "model" not in meta and "teacher" in meta:  # the offline annotation teacher names itself so
         meta = {**meta, "model": meta["teacher"]}
-    return lines + [f"- {label}: {shown(meta, key)}" for label, key in SAMPLING] + [""]
+    return lines + _settings(meta, SAMPLING, named) + [""]
+
+
+def _settings(record: dict[str, Any], settings: Any, model: str | None = None) -> list[str]:
+    return [f"- {label}: {model if key == 'model' and model else shown(record, key)}" for label, key in settings]
+
+
+def _models_shown(models: Counter[str], rows: int) -> str:
+    """The models the published records name (their `meta`, a `model` key, an OpenAI response's)."""
+    if len(models) == 1:
+        text = f"`{next(iter(models))}`"
+    else:
+        text = ", ".join(f"`{model}` ({_rows(count)})" for model, count in models.most_common())
+    unnamed = rows - sum(models.values())
+    return text + " (named by the records" + (f"; {_rows(unnamed)} name{'s' * (unnamed == 1)} none)"
+                                              if unnamed > 0 else ")")
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row{'s' * (count != 1)}"
 
 
 def _records_meta(source: Path) -> dict[str, Any]:

@@ -178,3 +178,95 @@ def test_a_problems_file_is_read_beside_the_pipeline_file(tmp_path: Path, monkey
     assert pipeline.problems == str(tmp_path / "conf" / "mine.jsonl")
     assert pipeline.eval.problems == str(tmp_path / "conf" / "held-out.jsonl")
     assert load_pipeline(path, {"problems": "gsm8k:test"}).problems == "gsm8k:test"
+
+
+CARD_PIPELINE = """workdir: work
+problems: gsm8k:train
+limit: 6
+teacher: {{backend: annotations, n: 3}}
+verify: {{policy: {policy}, workers: 2}}
+dedup: {{threshold: 0.9}}
+publish: {{name: card-set, validation_fraction: 0.2}}
+train: null
+"""
+
+
+def test_a_pipeline_card_knows_every_stage_and_its_commands_reproduce_them(tmp_path: Path, fast_policy_file) -> None:
+    """Every stage writes its sidecar (the annotation teacher too), and each stage's command on the
+    card, run by hand in a fresh folder, gives the very outputs the pipeline wrote."""
+    import re
+    import shlex
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    from tests.stages.conftest import strip_timing
+
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(CARD_PIPELINE.format(policy=fast_policy_file))
+    done = subprocess.run([sys.executable, "-m", "ekt_curate", "run", str(path)], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=600)
+    assert done.returncode == 0, done.stderr
+    work = tmp_path / "work"
+    sidecar = json.loads((work / "samples.jsonl.meta.json").read_text())
+    assert (sidecar["stage"], sidecar["backend"], sidecar["model"], sidecar["n"]) == (
+        "sample", "annotations", "gsm8k-annotations", 3)
+    assert sidecar["temperature"] is None and sidecar["command"] == f"ekt-curate run {path}"
+    card = (work / "card-set" / "README.md").read_text()
+    assert "not recorded" not in card.split("## Counts at every stage")[1].split("\n", 3)[3]
+    assert "| sampled | 18 samples written for 6 problems, n = 3 | the annotation teacher |" in card
+    assert "- Teacher model: `gsm8k-annotations`" in card and "- Do not apply: Prompt format," in card
+    commands = dict(re.findall(r"- (\w+) command: `([^`]+)`", card))
+    policy = shlex.quote(str(fast_policy_file))
+    assert commands == {
+        "Sample": f"ekt-curate run {shlex.quote(str(path))}",
+        "Verify": f"ekt-curate verify samples.jsonl -o samples.verified.jsonl --problems gsm8k:train --policy {policy} "
+                  "--workers 2",
+        "Dedup": "ekt-curate dedup samples.verified.jsonl -o samples.curated.jsonl --threshold 0.9",
+        "Publish": "ekt-curate publish samples.curated.jsonl --name card-set --out . --validation-fraction 0.2 "
+                   "--problems gsm8k:train"}
+    assert card.count(f"(run by `ekt-curate run {shlex.quote(str(path))}`)") == 3
+
+    again = tmp_path / "again"
+    again.mkdir()
+    shutil.copy(work / "samples.jsonl", again)
+    for stage in ("Verify", "Dedup", "Publish"):
+        argv = shlex.split(commands[stage])
+        rerun = subprocess.run([sys.executable, "-m", "ekt_curate", *argv[1:]], capture_output=True, text=True,
+                               cwd=again, timeout=300)
+        assert rerun.returncode == 0, (stage, rerun.stderr)
+    for name in ("samples.verified.jsonl", "samples.curated.jsonl"):
+        assert [strip_timing(line) for line in (again / name).read_text().splitlines()] == \
+               [strip_timing(line) for line in (work / name).read_text().splitlines()], name
+
+    def rows(folder: Path) -> list[dict]:
+        tables = [pq.read_table(p).to_pylist() for p in sorted((folder / "data").glob("*.parquet"))]
+        return [{k: v for k, v in row.items() if k not in ("verdict_cpu_ms", "verdict_wall_ms")}
+                for table in tables for row in table]
+
+    assert rows(again / "card-set") == rows(work / "card-set") and rows(work / "card-set")
+    by_hand = (again / "card-set" / "README.md").read_text()
+    assert f"- Publish command: `{commands['Publish']}`\n" in by_hand  # its own command, run by no pipeline
+
+
+def test_a_stage_command_parses_back_to_the_config_it_was_written_from(tmp_path: Path) -> None:
+    """The sample command (a real teacher's): every non-default setting, quoted as bash reads it."""
+    from ekt_curate.cli import build_parser
+    from ekt_curate.fields import FieldNames
+    from ekt_curate.stages.sample import SampleConfig
+    from ekt_curate.stages.stage_commands import command_for
+
+    config = SampleConfig(problems="gsm8k:test", model="Qwen/Qwen2.5-0.5B", output=tmp_path / "s.jsonl", n=8,
+                          temperature=0.7, top_p=0.95, backend="vllm", limit=12, stop=("\nQ:", "it's\tdone"),
+                          engine_args={"max_model_len": 4096, "dtype": "half"}, seed=3, endpoint="chat",
+                          fields=FieldNames(id="id", question="problem"), resume=True)
+    command = command_for("sample", config, tmp_path)
+    assert command.startswith("ekt-curate sample ") and "--resume" not in command and "\n" not in command
+    split = subprocess.run(["bash", "-c", f"printf '%s\\0' {command.split(' ', 2)[2]}"], capture_output=True,
+                           timeout=30).stdout.decode().split("\0")[:-1]
+    args = build_parser().parse_args(["sample", *split])
+    assert (args.problems, args.model, args.output, args.n, args.temperature, args.top_p, args.backend) == (
+        "gsm8k:test", "Qwen/Qwen2.5-0.5B", Path("s.jsonl"), 8, 0.7, 0.95, "vllm")
+    assert (args.limit, args.stop, args.seed, args.endpoint, args.id_field, args.question_field) == (
+        12, ["\nQ:", "it's\tdone"], 3, "chat", "id", "problem")
+    assert args.engine_args == ["max_model_len=4096", "dtype=half"] and args.prompt == "pal"

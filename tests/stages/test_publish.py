@@ -336,3 +336,97 @@ def test_the_published_folders_follow_the_umask(curated, tmp_path):
     for path in (folder, folder / "data", *folder.rglob("*")):
         mode = path.stat().st_mode & 0o777
         assert mode & 0o044 == 0o044, (path, oct(mode))  # readable by the group and others, as the umask allows
+
+
+def published_rows(folder: Path) -> list[dict]:
+    import pyarrow.parquet as pq
+
+    return [row for path in sorted((folder / "data").glob("*.parquet")) for row in pq.read_table(path).to_pylist()]
+
+
+def test_gold_is_published_as_the_verdict_compared_it_and_raw_beside_it(tmp_path, fast_policy_file):
+    """GSM8K's whole answer text, a currency, a LaTeX box, written decimals, an integer past float range."""
+    golds = {"t/gsm8k": ("Natalia sold 24 in May.\n#### 72", "answer = 72", "72"),
+             "t/dollars": ("$10", "answer = 10", "10"),
+             "t/boxed": ("\\boxed{72}", "answer = 72", "72"),  # --checker math-verify reads it as the number
+             "t/decimals": ("6.70", "answer = 6.7", "6.70"),
+             "t/big": (10 ** 40, "answer = 10 ** 40", str(10 ** 40)),
+             "t/third": ("1/3", "from fractions import Fraction\nanswer = Fraction(1, 3)", "1/3"),
+             "t/text": ("  blue   whale ", "answer = 'blue whale'", "blue whale")}
+    samples = write_jsonl(tmp_path / "samples.jsonl", [
+        {"task_id": task, "question": f"question {task}", "gold": gold, "completion": program}
+        for task, (gold, program, _) in golds.items()])
+    assert main(["verify", "-q", str(samples), "--checker", "math-verify", "--policy", str(fast_policy_file)]) == 0
+    verified = [json.loads(line) for line in (tmp_path / "samples.verified.jsonl").read_text().splitlines()]
+    assert all(r["verdict"]["passed"] for r in verified), [r["verdict"] for r in verified]
+    done = publish_cli(tmp_path / "samples.verified.jsonl", "--name", "golds", "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    rows = {row["task_id"]: row for row in published_rows(tmp_path / "out" / "golds")}
+    for task, (raw, _, gold) in golds.items():
+        assert rows[task]["gold"] == gold, (task, rows[task]["gold"])
+        assert rows[task]["gold_raw"] == (raw if isinstance(raw, str) else json.dumps(raw)), task
+    card = (tmp_path / "out" / "golds" / "README.md").read_text()
+    assert "`gold_raw`: the gold as the records or problems gave it" in card
+
+
+def test_a_gold_looked_up_in_the_problems_is_published_the_same_way(tmp_path, fast_policy_file):
+    problems = write_jsonl(tmp_path / "problems.jsonl", [
+        {"task_id": "p/0", "question": "Ann has 3 apples and buys 4. How many?", "answer": "3 + 4 = 7\n#### 7"}])
+    write_jsonl(tmp_path / "samples.jsonl", [{"task_id": "p/0", "completion": "answer = 3 + 4"}])
+    assert main(["verify", "-q", str(tmp_path / "samples.jsonl"), "--problems", str(problems),
+                 "--policy", str(fast_policy_file)]) == 0
+    assert main(["publish", str(tmp_path / "samples.verified.jsonl"), "--name", "p", "--out", str(tmp_path)]) == 0
+    (row,) = published_rows(tmp_path / "p")
+    assert (row["gold"], row["gold_raw"], row["question"]) == ("7", "7", "Ann has 3 apples and buys 4. How many?")
+
+
+def test_a_chat_record_without_a_question_is_published_with_its_user_turn(tmp_path, fast_policy_file, capsys):
+    """The question from the last user turn before the assistant reply (text, or a list of text parts)."""
+    question = "Tom has 5 marbles and finds 2 more. How many does he have?"
+    records = [
+        {"task_id": "chat/0", "gold": "7", "model": "my-teacher", "messages": [
+            {"role": "system", "content": "Answer with a Python program."},
+            {"role": "user", "content": [{"type": "text", "text": "Tom has 5 marbles "},
+                                         {"type": "text", "text": "and finds 2 more. How many does he have?"}]},
+            {"role": "assistant", "content": "```python\nanswer = 5 + 2\n```"}]},
+        {"task_id": "chat/1", "gold": "9", "model": "my-teacher", "messages": [
+            {"role": "user", "content": "an earlier question"}, {"role": "assistant", "content": "answer = 1"},
+            {"role": "user", "content": "Sue has 4 pens and buys 5. How many?"},
+            {"role": "assistant", "content": "answer = 4 + 5"}]},
+    ]
+    write_jsonl(tmp_path / "chat.jsonl", records)
+    assert main(["verify", "-q", str(tmp_path / "chat.jsonl"), "--policy", str(fast_policy_file)]) == 0
+    done = publish_cli(tmp_path / "chat.verified.jsonl", "--name", "chat", "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    rows = {row["task_id"]: row for row in published_rows(tmp_path / "out" / "chat")}
+    assert rows["chat/0"]["question"] == question and question in rows["chat/0"]["prompt"]
+    assert rows["chat/1"]["question"] == "Sue has 4 pens and buys 5. How many?"
+    assert rows["chat/0"]["completion"] == "answer = 5 + 2\n"
+    # the model the records name is on the card, which has no sample sidecar to name it
+    card = (tmp_path / "out" / "chat" / "README.md").read_text()
+    assert "- Teacher model: `my-teacher` (named by the records)" in card
+
+    # no question anywhere (no user turn, no --problems): one line naming where it looked
+    write_jsonl(tmp_path / "lone.jsonl", [{"task_id": "lone/0", "gold": "1", "completion": "answer = 1",
+                                           "messages": [{"role": "assistant", "content": "answer = 1"}],
+                                           "verdict": {"status": "pass", "passed": True}}])
+    assert main(["publish", str(tmp_path / "lone.jsonl"), "--name", "lone", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "has no question, nor a user turn in 'messages'" in err and "--problems" in err
+
+
+def test_the_card_names_the_models_of_openai_responses_without_a_sample_sidecar(tmp_path, fast_policy_file):
+    def response(model: str, program: str) -> dict:
+        return {"id": "cmpl-1", "object": "chat.completion", "model": model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": program}}]}
+
+    write_jsonl(tmp_path / "api.jsonl", [
+        {"task_id": f"api/{n}", "question": f"What is {n} + 1?", "gold": n + 1,
+         "response": response("gpt-4o-mini-2024-07-18" if n < 3 else "other-model", f"answer = {n} + 1")}
+        for n in range(4)] + [{"task_id": "api/9", "question": "What is 9 + 1?", "gold": 10, "completion": "answer = 10"}])
+    assert main(["verify", "-q", str(tmp_path / "api.jsonl"), "--policy", str(fast_policy_file)]) == 0
+    assert main(["publish", str(tmp_path / "api.verified.jsonl"), "--name", "api", "--out", str(tmp_path)]) == 0
+    card = (tmp_path / "api" / "README.md").read_text()
+    assert ("- Teacher model: `gpt-4o-mini-2024-07-18` (3 rows), `other-model` (1 row) (named by the records; "
+            "1 row names none)") in card
+    assert "- The other sampling settings: not recorded" in card  # nothing else is known: never filled in
