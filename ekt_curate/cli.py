@@ -167,8 +167,8 @@ def _stats_parser(sub: argparse._SubParsersAction) -> None:
                                    "pass-rate, program length and runtime distributions.",
                        epilog=epilog(4, hub=HUB_SOURCE))
     p.add_argument("input", type=Path, help="a verified file")
-    p.add_argument("--k", default="1,10,100", help="comma-separated k for pass@k (default: 1,10,100)")
-    p.add_argument("--compare", type=Path, metavar="OTHER", help="a second verified file, shown side by side")
+    p.add_argument("--k", help="comma-separated k for pass@k (default: those of 1,10,100 every task has samples for)")
+    p.add_argument("--compare", type=Path, metavar="OTHER", help="a second verified file, side by side (curated: its yield)")
     p.add_argument("--json", type=Path, metavar="FILE", help="write the numbers as JSON")
     p.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML report with charts")
     p.add_argument("-q", "--quiet", action="store_true", help="no terminal tables")

@@ -11,11 +11,13 @@ from typing import Any
 import numpy as np
 
 from ekt_curate.sandbox.program_text import extract_program
+from ekt_curate.stats.examples import EXAMPLES_PER_CLASS, failure_example, snippet
 from ekt_curate.stats.pass_at_k import mean_pass_at_k
 
 PASS_RATE_BINS = ["0%", "1-10%", "11-20%", "21-30%", "31-40%", "41-50%", "51-60%", "61-70%", "71-80%",
                   "81-90%", "91-99%", "100%"]
 RUNTIME_EDGES_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]
+NEVER_PASSED_IN_JSON = 100
 
 
 @dataclass
@@ -33,6 +35,12 @@ class Stats:
     gold_not_numeric: set[str] = field(default_factory=set)
     invalid_lines: int = 0
     ks: tuple[int, ...] = (1, 10, 100)
+    # a few failing samples per (status, detail) class, as the page shows them (program, answer, gold)
+    examples: dict[tuple[str, str], list[dict[str, str]]] = field(default_factory=dict)
+    # tasks with no pass so far -> their question and gold (snippets); a task leaves it at its first pass
+    unsolved: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    meta: dict[str, Any] | None = None    # the file's provenance sidecar (<file>.meta.json), if any
+    meta_written: float | None = None     # when that sidecar was written (its file time)
 
     @property
     def samples(self) -> int:
@@ -94,6 +102,18 @@ class Stats:
     def gold_not_numeric_example(self) -> str | None:
         return min(self.gold_not_numeric) if self.gold_not_numeric else None  # stable across runs
 
+    @property
+    def min_samples_per_task(self) -> int:
+        return min((n for n, _ in self.per_task.values()), default=0)
+
+    def never_passed(self) -> list[tuple[str, dict[str, str | None]]]:
+        """The tasks no sample passed, in input order, with their question and gold where recorded."""
+        return [(task, self.unsolved.get(task, {})) for task, (_, c) in self.per_task.items() if c == 0]
+
+    def failure_classes(self, limit: int = 8) -> list[tuple[str, str, int, list[dict[str, str]]]]:
+        """The most common failures, each with its examples."""
+        return [(s, d, c, self.examples.get((s, d), [])) for s, d, c in self.top_failures(limit)]
+
     def duplicates_ratio(self) -> float | None:
         """Share of the samples behind kept records that were duplicates (dedup metadata)."""
         if not self.cluster_sizes:
@@ -123,6 +143,10 @@ class Stats:
             "gold_not_numeric_tasks": self.gold_not_numeric_tasks,
             "gold_not_numeric_example": self.gold_not_numeric_example(),
             "invalid_lines": self.invalid_lines,
+            "failure_examples": [{"status": s, "detail": d, "count": c, "examples": examples}
+                                 for s, d, c, examples in self.failure_classes()],
+            "tasks_never_passed": {"count": len(never := self.never_passed()),
+                                   "tasks": [task for task, _ in never[:NEVER_PASSED_IN_JSON]]},
         }
 
 
@@ -135,8 +159,15 @@ def _failure_key(status: str, detail: str) -> str:
 
 
 def collect(path: Path, ks: tuple[int, ...] = (1, 10, 100)) -> Stats:
-    stats = Stats(str(path), ks=ks)
+    from ekt_curate.provenance import find_verify, meta_path, read_meta
     from ekt_curate.sources import iter_raw, parse_source  # JSON Lines, parquet, CSV, dataset folder, hf:
+
+    stats = Stats(str(path), ks=ks)
+    stats.meta = read_meta(path)
+    if stats.meta is not None:
+        stats.meta_written = meta_path(path).stat().st_mtime
+    fields = (find_verify(stats.meta) or {}).get("fields")
+    question_field = fields.get("question", "question") if isinstance(fields, dict) else "question"
 
     for _, raw in iter_raw(parse_source(path)):
         try:
@@ -151,11 +182,20 @@ def collect(path: Path, ks: tuple[int, ...] = (1, 10, 100)) -> Stats:
         counts[0] += 1
         counts[1] += passed
         stats.statuses[status] += 1
+        if passed:
+            stats.unsolved.pop(task, None)
+        elif counts[1] == 0 and task not in stats.unsolved:
+            question = record.get(question_field, record.get("question", record.get("problem", record.get("prompt"))))
+            stats.unsolved[task] = {"question": snippet(question) if question is not None else None,
+                                    "gold": snippet(record["gold"]) if "gold" in record else None}
         if not passed:
             failure = verdict.get("first_failure")  # code: the failing case's own detail, not "case 3 of 5: ..."
             detail = failure.get("detail") if isinstance(failure, dict) else verdict.get("detail")
             key = _failure_key(status, str(detail or ""))
             stats.failure_details.setdefault(status, Counter())[key] += 1
+            shown = stats.examples.setdefault((status, key), [])
+            if len(shown) < EXAMPLES_PER_CLASS:
+                shown.append(failure_example(task, record, verdict))
         if verdict.get("gold_not_numeric") is True:
             stats.gold_not_numeric.add(task)
         program = record.get("completion", record.get("code"))
