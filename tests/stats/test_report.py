@@ -51,7 +51,7 @@ def realistic(tasks: int = 48, per_task: int = 4) -> list[dict]:
 @pytest.mark.parametrize("peak", [0, 1, 2, 3, 4, 5, 7, 9, 14, 27, 40, 54, 99, 100, 101, 187, 231, 999, 12345])
 def test_count_ticks_are_round_distinct_integers_up_to_the_peak(peak):
     ticks = nice_ticks(peak)
-    assert all(isinstance(t, int) for t in ticks) and len(set(ticks)) == len(ticks) == len(ticks)
+    assert all(isinstance(t, int) for t in ticks) and len(set(ticks)) == len(ticks)
     step = ticks[1] - ticks[0]
     assert str(step).rstrip("0") in ("1", "2", "5") and ticks == list(range(0, ticks[-1] + 1, step))
     assert ticks[-1] >= peak and ticks[-1] - step < max(peak, 1) and len(ticks) <= 5
@@ -185,7 +185,8 @@ def test_code_failures_show_the_case_got_and_expected(tmp_path):
                            "first_failure": {"case": 0, "status": "wrong_answer", "detail": "add(1, 2) returned -1",
                                              "expected": "3", "got": "-1"}}}
     passing = {"task_id": "code/0", "code": "def add(a, b):\n    return a + b",
-               "verdict": {"status": "pass", "passed": True, "answer": None, "detail": "", "cases": {"passed": 2, "total": 2}}}
+               "verdict": {"status": "pass", "passed": True, "answer": None, "detail": "",
+                           "cases": {"passed": 2, "total": 2}}}
     source = write(tmp_path / "v.jsonl", [failing, passing])
     page = tmp_path / "r.html"
     assert main(["stats", "-q", str(source), "--html", str(page)]) == 0
