@@ -35,15 +35,18 @@ table { border-collapse: collapse; width: 100%; font-size: 14px; }
 td, th { text-align: left; padding: 5px 8px; border-bottom: 1px solid #f1f5f9; } td.n, th.n { text-align: right; }
 svg text { font: 11px system-ui, sans-serif; fill: #334155; }
 svg text.axis-title { font-size: 12px; font-weight: 600; fill: #0f172a; } svg text.value { font-size: 10px; fill: #475569; }
-.wide { margin-top: 16px; } h3 { font-size: 15px; margin: 12px 0 6px; } h4 { font-size: 14px; margin: 14px 0 6px; }
+.wide { margin: 16px 0; } h3 { font-size: 15px; margin: 12px 0 6px; } h4 { font-size: 14px; margin: 14px 0 6px; }
 h4 small { font-weight: 400; color: #64748b; margin-left: 6px; } h2.sub2 { margin-top: 18px; }
 .examples { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 10px; }
 .example { border: 1px solid #e2e8f0; border-radius: 8px; padding: 8px 10px; background: #fcfcfd; min-width: 0; }
-.example .meta { font-size: 13px; word-break: break-word; } .example .detail { font-size: 12px; color: #b91c1c; margin-top: 2px; }
+.example .meta { font-size: 13px; word-break: break-word; }
+.example .detail { font-size: 12px; color: #b91c1c; margin-top: 2px; }
 pre { margin: 6px 0 0; padding: 8px; background: #0f172a; color: #e2e8f0; border-radius: 6px; font-size: 12px;
       overflow: auto; max-height: 260px; white-space: pre-wrap; overflow-wrap: anywhere; }
 code { background: #f1f5f9; padding: 0 4px; border-radius: 4px; }
-table.never td.task, table.prov th { white-space: nowrap; } table.prov th { color: #475569; font-weight: 500; } table.prov tr.head th { color: #0f172a; font-weight: 600; }
+table.never td.task, table.prov th { white-space: nowrap; }
+table.prov th { color: #475569; font-weight: 500; }
+table.prov tr.head th { color: #0f172a; font-weight: 600; }
 .more { color: #475569; font-style: italic; }
 .split { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 16px; align-items: start; }
 """
@@ -127,8 +130,8 @@ def render(runs: list[Stats], names: list[str], curation: dict[str, Any] | None 
     body = "".join(f'<section class="panel"><h2>{title}</h2>{legend_of(rs, names[:len(rs)])}{chart}</section>'
                    for title, rs, chart in panels)
     sources = " vs ".join(escape(run.source) for run in runs)
-    extra = sections.failures(runs, names) + sections.never_passed(shown, shown_names) + sections.dedup(shown, shown_names) \
-        + sections.provenance_section(runs, names)
+    extra = sections.failures(runs, names) + sections.never_passed(shown, shown_names) \
+        + sections.dedup(shown, shown_names) + sections.provenance_section(runs, names)
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ekt-curate stats</title>'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head>'
             f'<body><main><h1>ekt-curate stats</h1><div class="sub src">{sources}</div>'

@@ -103,7 +103,8 @@ def curation(data: dict[str, Any], names: list[str]) -> str:
 def provenance_section(runs: list[Stats], names: list[str]) -> str:
     """Each file's sidecar, side by side: stages, command, version, teacher, problems, policy, checker."""
     table = [provenance(run) for run in runs]
-    head = "<tr class=head><th></th>" + "".join(f"<th>{escape(name)}</th>" for name in names) + "</tr>" if len(runs) > 1 else ""
+    head = "" if len(runs) == 1 else \
+        "<tr class=head><th></th>" + "".join(f"<th>{escape(name)}</th>" for name in names) + "</tr>"
     labels = list(dict.fromkeys(label for shown in table for label in shown))
     rows = "".join(f"<tr><th>{escape(label)}</th>" + "".join(f"<td>{escape(shown.get(label, NOT_RECORDED))}</td>"
                                                            for shown in table) + "</tr>" for label in labels)
