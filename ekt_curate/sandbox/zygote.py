@@ -78,6 +78,8 @@ class Zygote:
         self.preloaded_dirs = self._preload(config.get("prelude_imports", []))
         self.prelude = compile(config["prelude"], "<prelude>", "exec", dont_inherit=True) if config.get("prelude") else None
         self.sock = sock
+        self.poller = select.poll()
+        self.poller.register(sock.fileno(), 0)  # hang-up and errors only: a queued job must not wake us
         self.devnull = os.open(os.devnull, os.O_RDONLY)
         self.statm = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)  # read by fd: Landlock hides /proc
         # One scratch area per zygote, so no child can see another worker's files; named by
@@ -334,12 +336,15 @@ class Zygote:
     def _wait_for_exit(self, pid: int, pidfd: int, backstop: float) -> None:
         """Until the child exits. The executor kills it at its deadline; if the executor
         goes away (socket hang-up) or stops supervising (backstop), the zygote kills it."""
-        poller = select.poll()
+        poller = self.poller  # one for every job: each object made after a fork is pages to copy
         poller.register(pidfd, select.POLLIN)
-        poller.register(self.sock.fileno(), 0)  # hang-up and errors only: a queued job must not wake us
-        events = poller.poll(backstop * 1000)
-        if any(fd == pidfd for fd, _ in events):
-            return
+        try:
+            events = poller.poll(backstop * 1000)
+        finally:
+            poller.unregister(pidfd)
+        for fd, _ in events:
+            if fd == pidfd:
+                return
         kill_group(pid)
         if events:  # the executor hung up: finish this child, then serve() sees the end
             return
