@@ -11,6 +11,7 @@ one MinHash row (num_perm uint32) and a few ints per eligible sample, never the 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -23,7 +24,7 @@ from ekt_curate.jsonl import LineWriter
 from ekt_curate.output_lock import OutputLock
 from ekt_curate.provenance import write_meta
 
-BATCH = 4096  # programs per MinHash.bulk call
+POOL_MIN = 20_000  # input lines from which plain dedup canonicalizes and hashes in a process pool
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class DedupConfig:
     keep_failed: bool = False
     unverified: bool = False          # the input has no verdicts (raw samples): dedup every program
     overwrite: bool = False
+    processes: int | None = None      # plain dedup's worker processes; None: one per CPU from POOL_MIN lines
 
 
 @dataclass
@@ -88,51 +90,30 @@ class DedupPlan:
 
 
 def plan_dedup(lines: Iterable[tuple[int, bytes]], config: DedupConfig,
-               advance: Callable[[int], None] = lambda n: None) -> DedupPlan:
+               advance: Callable[[int], None] = lambda n: None, pool: Any = None) -> DedupPlan:
     """Pass 1 over (line number, raw line): canonicalize, MinHash in bulk, decide per task. A task's
     decisions depend on its own lines alone (numbered as given), so any split of the input that
-    keeps each task whole (ekt_curate/distributed/dedup_step.py) decides exactly the same."""
+    keeps each task whole (ekt_curate/distributed/dedup_step.py) decides exactly the same.
+    Chunks of lines are read here and canonicalized and hashed in ``pool`` (steps/dedup_pool.py)
+    when given, in this process otherwise; their results are taken in input order."""
     import numpy as np
 
-    from ekt_curate.fields import program_of, task_id_of
-    from ekt_curate.steps.canonical import canonical_form, canonical_hash, tokens
-    from ekt_curate.steps.dedup import Member, TaskDedup, minhash_matrix, shingles
+    from ekt_curate.steps.dedup import Member, TaskDedup
+    from ekt_curate.steps.dedup_pool import Inline, analyse_chunk, chunked
 
     plan = DedupPlan()
     tasks: dict[str, TaskDedup] = {}
-    pending: list[list[bytes]] = []
-    blocks: list[np.ndarray] = []
+    blocks: list[np.ndarray] = [np.zeros((0, config.num_perm), dtype=np.uint32)]
     rows = 0
-    for line, raw in lines:
-        advance(1)
-        if not raw.strip():
-            continue  # blank lines are layout, not records
-        plan.read += 1
-        try:
-            record = json.loads(raw)
-            # verify's output has task_id and completion; unverified samples may be in any shape
-            # verify reads (messages, OpenAI responses, Batch lines), read the same way here
-            task_id, program = task_id_of(record), program_of(record)
-            verdict = record.get("verdict")
-            if verdict is None and config.unverified:
-                passed = True
-            else:
-                passed = bool(verdict["passed"])
-                plan.verdicts += 1
-        except (ValueError, KeyError, TypeError, AttributeError):  # ShapeError is a ValueError
-            plan.early_drops[line] = "invalid_line"
-            continue
-        if not passed and not config.keep_failed:
-            plan.early_drops[line] = "not_passed"
-            continue
-        canonical = canonical_form(program)
-        tasks.setdefault(task_id, TaskDedup()).add(Member(line, canonical_hash(canonical), rows))
-        pending.append(shingles(tokens(canonical)))
-        rows += 1
-        if len(pending) >= BATCH:
-            blocks.append(minhash_matrix(pending, config.num_perm))
-            pending = []
-    blocks.append(minhash_matrix(pending, config.num_perm))
+    for result in (pool or Inline()).map(functools.partial(analyse_chunk, config), chunked(lines)):
+        advance(result.lines)
+        plan.read += result.read
+        plan.verdicts += result.verdicts
+        plan.early_drops.update(result.early_drops)
+        for line, task_id, canonical_hash, row in result.members:
+            tasks.setdefault(task_id, TaskDedup()).add(Member(line, canonical_hash, rows + row))
+        blocks.append(result.rows)
+        rows += len(result.rows)
     matrix = np.vstack(blocks)
     for task in tasks.values():
         task.decide(matrix, config.threshold, config.num_perm, config.max_per_task)
@@ -140,6 +121,28 @@ def plan_dedup(lines: Iterable[tuple[int, bytes]], config: DedupConfig,
             plan.decisions[member.line] = member
     plan.tasks = len(tasks)
     return plan
+
+
+def read_line(raw: bytes, config: DedupConfig) -> tuple[tuple[str, str] | str, bool]:
+    """((task id, program), has a verdict) for a line dedup compares, (reason, has a verdict) for
+    one it drops before: ``invalid_line`` or ``not_passed``."""
+    from ekt_curate.fields import program_of, task_id_of
+
+    try:
+        record = json.loads(raw)
+        # verify's output has task_id and completion; unverified samples may be in any shape
+        # verify reads (messages, OpenAI responses, Batch lines), read the same way here
+        task_id, program = task_id_of(record), program_of(record)
+        verdict = record.get("verdict")
+        if verdict is None and config.unverified:
+            passed, counted = True, False
+        else:
+            passed, counted = bool(verdict["passed"]), True
+    except (ValueError, KeyError, TypeError, AttributeError):  # ShapeError is a ValueError
+        return "invalid_line", False
+    if not passed and not config.keep_failed:
+        return "not_passed", counted
+    return (task_id, program), counted
 
 
 def dedup_outcomes(lines: Iterable[tuple[int, bytes]], plan: DedupPlan,
@@ -202,34 +205,59 @@ def _dedup(config: DedupConfig, source: Any, output: Path, dropped_path: Path,
     started = time.monotonic()
     summary = DedupSummary(output, dropped_path)
     total = count(source)  # 0 where a streamed source's length is unknown
-    advance = _two_passes(progress(total, 0)) if progress else (lambda n: None)
-
-    plan = plan_dedup(iter_raw(source), config, advance)  # pass 1
-    summary.read = plan.read
-    if plan.read and not plan.verdicts and not config.unverified:
-        raise no_verdicts_error(source.label)
-    for path in (output, dropped_path):
-        path.unlink(missing_ok=True)  # the writers append
-    summary.tasks = plan.tasks
-
-    # pass 2: write kept and dropped records in input order
-    kept_writer, dropped_writer = LineWriter(output), LineWriter(dropped_path)
-    output.touch()  # an empty result is still a result: the summary names only files that exist
+    pool = _pool(config, total)  # before the progress bar: its thread must not be forked
     try:
-        for _, record, reason in dedup_outcomes(iter_raw(source), plan, advance):
-            if reason is None:
-                kept_writer.write(record)
-                summary.kept += 1
-            else:
-                dropped_writer.write(record)
-                summary.dropped[str(reason)] += 1
+        advance = _two_passes(progress(total, 0)) if progress else (lambda n: None)
+        plan = plan_dedup(iter_raw(source), config, advance, pool)  # pass 1
+        summary.read = plan.read
+        if plan.read and not plan.verdicts and not config.unverified:
+            raise no_verdicts_error(source.label)
+        for path in (output, dropped_path):
+            path.unlink(missing_ok=True)  # the writers append
+        summary.tasks = plan.tasks
+        _write(iter_raw(source), plan, pool, output, dropped_path, summary, advance)  # pass 2
     finally:
-        kept_writer.close()
-        dropped_writer.close()
+        if pool is not None:
+            pool.close()
     summary.seconds = time.monotonic() - started
     write_meta(output, "dedup", sidecar(config, summary.read, summary.kept, summary.dropped, summary.tasks),
                upstream=config.input)
     return summary
+
+
+def _pool(config: DedupConfig, total: int) -> Any:
+    """A process pool (steps/dedup_pool.py) for --processes > 1, or by default for an input of
+    POOL_MIN lines or more on a machine with several CPUs; None: this process does it all."""
+    from ekt_curate.steps import canonical, dedup, dedup_pool
+
+    processes = config.processes or (dedup_pool.cpus() if total >= POOL_MIN else 1)
+    if processes <= 1:
+        return None
+    canonical.fast_path()  # checked once here, inherited by the forked workers with the imports above
+    dedup.minhash_rows([[1]], config.num_perm)  # numpy and the permutations, imported and drawn once
+    return dedup_pool.Pool(processes)
+
+
+def _write(lines: Iterable[tuple[int, bytes]], plan: DedupPlan, pool: Any, output: Path, dropped_path: Path,
+           summary: DedupSummary, advance: Callable[[int], None]) -> None:
+    """Pass 2: kept and dropped records in input order, a chunk's lines in one write per file."""
+    from ekt_curate.steps.dedup_pool import Inline, encode_chunk, pass_two_items
+
+    kept_writer, dropped_writer = LineWriter(output), LineWriter(dropped_path)
+    output.touch()  # an empty result is still a result: the summary names only files that exist
+    try:
+        for count, kept, dropped, kept_count, reasons in (pool or Inline()).map(encode_chunk,
+                                                                                pass_two_items(lines, plan)):
+            advance(count)
+            if kept:
+                kept_writer.write_line(kept)
+            if dropped:
+                dropped_writer.write_line(dropped)
+            summary.kept += kept_count
+            summary.dropped.update(reasons)
+    finally:
+        kept_writer.close()
+        dropped_writer.close()
 
 
 def _two_passes(advance: Callable[[int], None]) -> Callable[[int], None]:

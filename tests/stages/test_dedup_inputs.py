@@ -145,3 +145,30 @@ def test_unverified_samples_in_the_shapes_verify_reads(tmp_path: Path) -> None:
     dropped = [json.loads(line)["dedup_dropped"] for line in (tmp_path / "raw.curated.dropped.jsonl").read_text().splitlines()]
     assert len(kept) == 3
     assert [(d["reason"], d["line"], d["duplicate_of"]) for d in dropped] == [("exact_duplicate", 2, 1), ("invalid_line", 5, None)]
+
+
+def test_a_process_pool_writes_what_one_process_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real teacher samples, every kind of early drop, blank lines, chunks of 97 lines: the pool's
+    output, dropped file and counts are one process's to the byte."""
+    from ekt_curate.annotation_teacher import samples
+    from ekt_curate.problems import iter_problems
+    from ekt_curate.stages.dedup import DedupConfig, run_dedup
+    from ekt_curate.steps import dedup_pool
+
+    problems = [p for _, p in zip(range(120), iter_problems("gsm8k:train"))]
+    records = [{**s, "verdict": {"status": "pass" if i % 9 else "wrong_answer", "passed": bool(i % 9)}}
+               for i, s in enumerate(samples(problems, 14, seed=3))]
+    lines = [json.dumps(r) for r in records]
+    lines[5:5] = ["", "not json", json.dumps({"task_id": "x"}), json.dumps({"completion": "é = 1\nx = 'ü'"})]
+    source = tmp_path / "v.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(dedup_pool, "CHUNK", 97)
+    summaries = {}
+    for processes in (1, 2):
+        out = tmp_path / f"out{processes}.jsonl"
+        summaries[processes] = run_dedup(DedupConfig(input=source, output=out, processes=processes, max_per_task=6))
+    one, two = summaries[1], summaries[2]
+    assert (one.read, one.kept, one.dropped, one.tasks) == (two.read, two.kept, two.dropped, two.tasks)
+    assert set(one.dropped) == {"exact_duplicate", "near_duplicate", "not_passed", "invalid_line", "max_per_task"}
+    for name in ("out{}.jsonl", "out{}.dropped.jsonl", "out{}.jsonl.meta.json"):
+        assert (tmp_path / name.format(1)).read_bytes() == (tmp_path / name.format(2)).read_bytes()

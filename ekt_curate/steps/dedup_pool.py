@@ -1,0 +1,183 @@
+"""dedup's two passes over chunks of input lines, in this process or in a pool of worker processes.
+
+The main process reads the input (any source, ``sources.iter_raw``), cuts it into chunks of
+:data:`CHUNK` lines and takes the results back in input order; the workers do what costs: pass 1
+reads each record, canonicalizes and hashes its program and computes the chunk's MinHash rows
+(:func:`analyse_chunk`), pass 2 encodes the kept and dropped records of a chunk
+(:func:`encode_chunk`, the stage's own ``dedup_outcomes`` and ``jsonl.dumps``). Decisions stay in
+the main process, task by task, on the whole input: chunks only split the work, so the output
+is the same to the byte whatever the number of processes (tests/stages/test_dedup_inputs.py).
+
+Workers are forked (the work functions are module-level, so stdlib pickling is enough and the
+``multiprocess``/dill layer is not needed); the pool starts before the progress bar's thread and
+costs ~20 ms. At most 2 chunks per worker are in flight, so memory stays bounded by chunks, not
+by the input. A worker that dies (killed, out of memory) fails the run with BrokenProcessPool
+instead of hanging it, which is why this is a ProcessPoolExecutor and not multiprocessing.Pool.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+
+CHUNK = 2000   # lines per chunk: ~1 MB of GSM8K records, ~40 ms of pass-1 work
+RECENT = 8192  # programs a process remembers across chunks (their canonical hash and MinHash row)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class Inline:
+    """The pool's interface, in this process: small inputs and one-CPU machines."""
+
+    def map(self, func: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        return map(func, items)
+
+    def close(self) -> None:
+        pass
+
+
+class Pool:
+    def __init__(self, processes: int):
+        self.processes = processes
+        self._executor = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
+        self._executor.submit(int).result()  # fork the workers now, before any thread of ours starts
+
+    def map(self, func: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        """func(item) for each item, in order, with at most 2 items per worker in flight."""
+        pending: deque[Any] = deque()
+        for item in items:
+            pending.append(self._executor.submit(func, item))
+            if len(pending) >= 2 * self.processes:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def chunked(lines: Iterable[tuple[int, bytes]], size: int | None = None) -> Iterator[list[tuple[int, bytes]]]:
+    size = size or CHUNK
+    chunk: list[tuple[int, bytes]] = []
+    for item in lines:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+@dataclass
+class Analysed:
+    """Pass 1 of one chunk. ``members`` are (line, task id, canonical hash, row in ``rows``); lines
+    with the same program share a row."""
+
+    lines: int = 0                     # lines in the chunk, blank ones included (for progress)
+    read: int = 0                      # non-blank lines
+    verdicts: int = 0
+    early_drops: dict[int, str] = field(default_factory=dict)
+    members: list[tuple[int, str, str, int]] = field(default_factory=list)
+    rows: np.ndarray | None = None
+
+
+# this process's recent programs: (num_perm, program text) -> (canonical hash, MinHash row). Teacher
+# samples repeat themselves: 100k GSM8K records hold 40k distinct programs, mostly side by side.
+_recent: dict[tuple[int, str], tuple[str, np.ndarray]] = {}
+
+
+def analyse_chunk(config: Any, chunk: list[tuple[int, bytes]]) -> Analysed:
+    """Pass 1 of the stage (stages/dedup.py plan_dedup) for one chunk: read each line as
+    ``read_line`` does, canonicalize and hash each distinct program once."""
+    from ekt_curate.sandbox.program_text import extract_program
+    from ekt_curate.stages.dedup import read_line
+    from ekt_curate.steps.canonical import canonical_hash, program_form, tokens
+    from ekt_curate.steps.dedup import minhash_rows, shingle_hashes
+
+    result = Analysed(lines=len(chunk))
+    local: dict[str, tuple[str, int]] = {}  # program -> (canonical hash, row)
+    fresh: list[list[int]] = []              # shingle hashes of the rows computed here
+    fresh_rows: list[int] = []
+    remembered: list[np.ndarray] = []        # rows known from an earlier chunk
+    remembered_rows: list[int] = []
+    num_perm = config.num_perm
+    for line, raw in chunk:
+        if not raw.strip():
+            continue  # blank lines are layout, not records
+        result.read += 1
+        outcome, counted = read_line(raw, config)
+        result.verdicts += counted
+        if isinstance(outcome, str):
+            result.early_drops[line] = outcome
+            continue
+        task_id, completion = outcome
+        program = extract_program(completion)
+        known = local.get(program)
+        if known is None:
+            row = len(local)
+            if (num_perm, program) in _recent:
+                digest, values = _recent[num_perm, program]
+                remembered.append(values)
+                remembered_rows.append(row)
+            else:
+                canonical = program_form(program)
+                digest = canonical_hash(canonical)
+                fresh.append(shingle_hashes(tokens(canonical)))
+                fresh_rows.append(row)
+            known = local[program] = (digest, row)
+        result.members.append((line, task_id, known[0], known[1]))
+    rows = np.empty((len(local), num_perm), dtype=np.uint32)
+    if fresh:
+        rows[fresh_rows] = minhash_rows(fresh, num_perm)
+    if remembered:
+        rows[remembered_rows] = np.vstack(remembered)
+    result.rows = rows
+    if len(_recent) + len(local) > RECENT:
+        _recent.clear()
+    for program, (digest, row) in local.items():
+        _recent[num_perm, program] = (digest, rows[row].copy())  # a copy: a view would keep the whole chunk
+    return result
+
+
+def encode_chunk(item: tuple[list[tuple[int, bytes]], dict[int, Any], dict[int, str]]
+                 ) -> tuple[int, bytes, bytes, int, Counter[str]]:
+    """Pass 2 for one chunk and its lines' decisions: (lines, kept lines, dropped lines, kept, dropped
+    by reason), the lines as the stage writes them (its dedup_outcomes, jsonl.dumps), in one piece each."""
+    from ekt_curate.jsonl import dumps
+    from ekt_curate.stages.dedup import DedupPlan, dedup_outcomes
+
+    chunk, decisions, early_drops = item
+    kept: list[bytes] = []
+    dropped: list[bytes] = []
+    reasons: Counter[str] = Counter()
+    for _, record, reason in dedup_outcomes(chunk, DedupPlan(decisions=decisions, early_drops=early_drops)):
+        if reason is None:
+            kept.append(dumps(record))
+        else:
+            dropped.append(dumps(record))
+            reasons[str(reason)] += 1
+    return len(chunk), b"".join(kept), b"".join(dropped), len(kept), reasons
+
+
+def pass_two_items(lines: Iterable[tuple[int, bytes]], plan: Any
+                   ) -> Iterator[tuple[list[tuple[int, bytes]], dict[int, Any], dict[int, str]]]:
+    """Chunks of lines with the decisions they need from the plan."""
+    decisions, early = plan.decisions, plan.early_drops
+    for chunk in chunked(lines):
+        yield (chunk, {line: decisions[line] for line, _ in chunk if line in decisions},
+               {line: early[line] for line, _ in chunk if line in early})
