@@ -13,46 +13,13 @@ import threading
 from pathlib import Path
 
 from ekt_curate import __version__, commands
+from ekt_curate.cli_options import (HUB_SOURCE, MODEL, SOURCES_HELP, STDIN_HELP, did_you_mean, epilog,
+                                    field_options)
 from ekt_curate.distributed.options import add_executor_options  # argparse only: no datatrove import
 from ekt_curate.errors import Terminated  # tiny: no imports of its own
 from ekt_curate.serve.options import add_serve_parser  # argparse only: no FastAPI import
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SANDBOX, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 3, 130, 143
-
-EXIT_CODES = {0: "done", 1: "done, but --strict and some input lines were rejected", 2: "bad input or configuration",
-              3: "the sandbox cannot run here (a layer is missing)",
-              5: "an output cannot be written (disk full; what was written is whole)", 130: "interrupted",
-              143: "stopped by SIGTERM"}
-HUB_SOURCE = "a Hub dataset (hf:) cannot be reached or loaded"
-MODEL = "the model cannot be loaded (offline Hub id, typo, missing folder)"
-
-
-def epilog(*codes: int, hub: str = "") -> str:
-    """The exit codes this command can return (4's meaning is the command's own), for its --help."""
-    texts = {**EXIT_CODES, 4: hub}
-    return "exit codes: " + "; ".join(f"{code} {texts[code]}" for code in sorted({0, 2, *codes, 130, 143})) + "."
-
-
-SOURCES_HELP = ("a JSON Lines, JSON (an array, or pretty-printed records), parquet or CSV file, a dataset "
-                "folder (FOLDER[:SPLIT]) or a Hub dataset hf:ORG/NAME[:CONFIG[:SPLIT]]")
-STDIN_HELP = "; - reads standard input"
-
-
-def _field_options(p: argparse.ArgumentParser, completion: bool = True) -> None:
-    """Where the records keep what we read, for files written by other tools."""
-    group = p.add_argument_group("field names (for records from other tools)")
-    group.add_argument("--id-field", default="task_id", metavar="NAME",
-                       help="the task id (a string or integer; default: task_id, or a Batch API line's custom_id)")
-    if completion:
-        group.add_argument("--completion-field", default="completion", metavar="NAME",
-                           help="the program: text, a chat messages list (last assistant turn) or an OpenAI "
-                                "response object (default: completion, else code, messages, response)")
-    group.add_argument("--gold-field", default="gold", metavar="NAME",
-                       help="the gold answer; GSM8K's '... #### 72' form is read as 72 (default: gold, else "
-                            "a GSM8K 'answer')")
-    group.add_argument("--question-field", default="question", metavar="NAME",
-                       help="the problem text (default: question, else problem)")
-
 
 def _verify_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -111,7 +78,7 @@ def _verify_parser(sub: argparse._SubParsersAction) -> None:
     again.add_argument("--overwrite", action="store_true", help="replace an existing output")
     p.add_argument("--strict", action="store_true", help="exit 1 if any input line was rejected")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
-    _field_options(p)
+    field_options(p)
     add_executor_options(p)
     p.set_defaults(handler=commands.run_verify)
 
@@ -166,7 +133,7 @@ def _stats_parser(sub: argparse._SubParsersAction) -> None:
                                    "2021), coverage, per-sample accuracy, status and failure counts, per-task "
                                    "pass-rate, program length and runtime distributions.",
                        epilog=epilog(4, hub=HUB_SOURCE))
-    p.add_argument("input", type=Path, help="a verified file")
+    p.add_argument("input", type=Path, help="a verified file; - reads standard input")
     p.add_argument("--k", help="comma-separated k for pass@k (default: those of 1,10,100 every task has samples for)")
     p.add_argument("--compare", type=Path, metavar="OTHER", help="a second verified file, side by side (curated: its yield)")
     p.add_argument("--json", type=Path, metavar="FILE", help="write the numbers as JSON")
@@ -207,7 +174,7 @@ def _publish_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--messages", action="store_true",
                    help="also a messages column (user prompt, assistant program: TRL's conversational format), "
                         "in a dataset config named messages")
-    _field_options(p, completion=False)
+    field_options(p, completion=False)
     p.set_defaults(handler=commands.run_publish)
 
 
@@ -269,7 +236,7 @@ def _sample_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, help="sandbox workers for --verify (default: all cores); with --executor, "
                                              "ranks running at once")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
-    _field_options(p, completion=False)
+    field_options(p, completion=False)
     add_executor_options(p, split="with --backend openai, rank R of --tasks N samples the problems --shard R/N would "
                                   "(per-sample seeds do not depend on the rank), the ranks are merged into OUTPUT in "
                                   "problem order, identical to a single-machine run; --workers ranks run at once")
@@ -399,19 +366,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _did_you_mean(parser: argparse.ArgumentParser, unknown: list[str]) -> str:
-    """'; did you mean --workers?' for a mistyped flag (--wrokers), from the command's own flags."""
-    import difflib
-
-    flags = [flag for action in parser._actions for flag in action.option_strings if flag.startswith("--")]
-    guesses = []
-    for word in unknown:
-        name = word.split("=", 1)[0]
-        if name.startswith("--"):
-            guesses += difflib.get_close_matches(name, flags, n=1, cutoff=0.6)
-    return f"; did you mean {' or '.join(dict.fromkeys(guesses))}?" if guesses else ""
-
-
 def _terminate(signum: int, frame: object) -> None:
     raise Terminated()
 
@@ -419,7 +373,7 @@ def _terminate(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     args, unknown = build_parser().parse_known_args(argv)
     if unknown:  # argparse would print the top-level usage; the command's own says which flags it has
-        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}{_did_you_mean(args.command_parser, unknown)}")
+        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}{did_you_mean(args.command_parser, unknown)}")
     # SIGTERM (kill, Slurm, Kubernetes) stops a run the way Ctrl-C does: outputs whole, sidecar
     # written, the sandbox's processes and scratch removed. Only the main thread may set it.
     in_main = threading.current_thread() is threading.main_thread()

@@ -97,11 +97,14 @@ def run_stats(args: argparse.Namespace) -> int:
     from ekt_curate.sources import parse_source
     from ekt_curate.stages.stats import parse_ks, run_stats
 
-    parse_source(args.input)  # exists, not empty, a format we read: one line before any work
-    if args.compare:
-        parse_source(args.compare)
-    run_stats(args.input, parse_ks(args.k), compare=args.compare, json_path=args.json, html_path=args.html,
-              show=not args.quiet)
+    from ekt_curate.stdio import spooled_input
+
+    with spooled_input(args.input) as source:
+        parse_source(source)  # exists, not empty, a format we read: one line before any work
+        if args.compare:
+            parse_source(args.compare)
+        run_stats(source, parse_ks(args.k), compare=args.compare, json_path=args.json, html_path=args.html,
+                  show=not args.quiet)
     return EXIT_OK
 
 

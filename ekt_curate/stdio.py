@@ -76,6 +76,16 @@ def standard_streams(input_path: Path, output: Path | None, suffix: str, compani
             _deliver(streams)
 
 
+@contextmanager
+def spooled_input(input_path: Path) -> Iterator[Path]:
+    """For a command that only reads: ``-`` becomes a private copy of standard input."""
+    if input_path != DASH:
+        yield input_path
+        return
+    with tempfile.TemporaryDirectory(prefix="ekt-curate-") as folder:
+        yield _spool_stdin(Path(folder) / STDIN_NAME)
+
+
 def _spool_stdin(target: Path) -> Path:
     if sys.stdin is None or sys.stdin.isatty():
         raise EktError("input '-' reads standard input, which is a terminal: pipe records in "

@@ -63,3 +63,12 @@ def test_a_json_array_on_stdin_and_the_errors_of_a_pipe(tmp_path, fast_policy_fi
                                  (["verify", "-", "--resume", *policy], array, b"--resume")):
         failed = cli(args, stdin, tmp_path)
         assert failed.returncode == 2 and failed.stderr.count(b"\n") == 1 and message in failed.stderr, failed.stderr
+
+
+def test_stats_reads_standard_input(tmp_path, fast_policy_file):
+    source = write_jsonl(tmp_path / "samples.jsonl", RECORDS[:3])
+    verified = cli(["verify", "-q", str(source), "-o", "-", "--policy", str(fast_policy_file)], b"", tmp_path)
+    shown = cli(["stats", "-", "--json", str(tmp_path / "s.json")], verified.stdout, tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    stats = json.loads((tmp_path / "s.json").read_text())
+    assert stats["tasks"] == 3 and stats["samples"] == 3

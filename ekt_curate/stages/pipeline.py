@@ -104,7 +104,8 @@ class DedupSection:
 
 @dataclass(frozen=True, config=_SECTION)
 class StatsSection:
-    k: Annotated[list[Count], Field(min_length=1)] = field(default_factory=lambda: [1, 10, 100])
+    # None: those of 1, 10, 100 that every task has samples for (as `ekt-curate stats` without --k)
+    k: Annotated[list[Count], Field(min_length=1)] | None = None
 
 
 @dataclass(frozen=True, config=_SECTION)
@@ -311,7 +312,7 @@ def run_pipeline(pipeline: Pipeline, say: Any = print) -> dict[str, Any]:
         state.mark("dedup", dedup_fp)
     stats_fp = _fingerprint(dedup_fp, dataclasses.asdict(pipeline.stats))
     if stage(4, "stats", stats_fp, [work / "stats.json", work / "report.html"]):
-        run_stats(verified, tuple(pipeline.stats.k), compare=curated, json_path=work / "stats.json",
+        run_stats(verified, tuple(pipeline.stats.k) if pipeline.stats.k else None, compare=curated, json_path=work / "stats.json",
                   html_path=work / "report.html", show=False)
         say(f"      {work / 'report.html'}")
         state.mark("stats", stats_fp)

@@ -208,6 +208,8 @@ def test_a_pipeline_card_knows_every_stage_and_its_commands_reproduce_them(tmp_p
                           cwd=tmp_path, timeout=600)
     assert done.returncode == 0, done.stderr
     work = tmp_path / "work"
+    # no stats section and 3 samples a task: pass@k for the k the samples allow, no rows of n/a
+    assert set(json.loads((work / "stats.json").read_text())["pass_at_k"]) == {"1"}
     sidecar = json.loads((work / "samples.jsonl.meta.json").read_text())
     assert (sidecar["stage"], sidecar["backend"], sidecar["model"], sidecar["n"]) == (
         "sample", "annotations", "gsm8k-annotations", 3)
