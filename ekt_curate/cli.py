@@ -327,6 +327,7 @@ def _run_parser(sub: argparse._SubParsersAction) -> None:
                                    "ekt_curate/pipelines/demo.yaml for every key.",
                        epilog=epilog(3, 4, 5, hub="a model, an endpoint, a Hub dataset or a push to the Hub failed"))
     p.add_argument("pipeline", type=Path, help="pipeline.yaml")
+    p.add_argument("-q", "--quiet", action="store_true", help="training without progress bars or library messages")
     p.set_defaults(handler=commands.run_pipeline)
 
 

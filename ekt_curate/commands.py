@@ -244,7 +244,7 @@ def run_pipeline(args: argparse.Namespace) -> int:
 
     pipeline = load_pipeline(args.pipeline)
     check_pipeline(pipeline, args.pipeline)  # before the first stage spends the teacher's time
-    run_pipeline(pipeline)
+    run_pipeline(pipeline, quiet=args.quiet)
     return EXIT_OK
 
 

@@ -28,7 +28,7 @@ def build_tiny_model(folder: Path, vocab_size: int = 512, layers: int = 2, hidde
     tokenizer = Tokenizer(models.BPE(unk_token=None))
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<pad>", "<s>", "</s>"],
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, show_progress=False, special_tokens=["<pad>", "<s>", "</s>"],
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tokenizer.train_from_iterator(texts, trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>", pad_token="<pad>")
@@ -43,6 +43,14 @@ def build_tiny_model(folder: Path, vocab_size: int = 512, layers: int = 2, hidde
             num_attention_heads=heads, num_key_value_heads=kv_heads, max_position_embeddings=positions,
             tie_word_embeddings=True, **special))
     folder.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(folder)
+    from transformers.utils import logging as hf_logging
+
+    shown = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # one small shard: a "Writing model shards" bar is noise
+    try:
+        model.save_pretrained(folder)
+    finally:
+        if shown:
+            hf_logging.enable_progress_bar()
     fast.save_pretrained(folder)
     return folder

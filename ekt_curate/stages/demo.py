@@ -34,7 +34,7 @@ def run_demo(out: Path, problems: int = 60, samples: int = 4, workers: int | Non
     print(f"ekt-curate demo: {problems} GSM8K train problems{skipped} x {samples} samples, pipeline {spec}")
     print("(teacher: programs built from GSM8K's calculator annotations; student: a tiny random model. "
           "Real models: see README)\n")
-    results = run_pipeline(pipeline)
+    results = run_pipeline(pipeline, quiet=True)  # the stage lines say how training went: no bars beside them
     work = pipeline.workdir
     from ekt_curate.stages.stats import run_stats
 

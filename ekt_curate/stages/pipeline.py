@@ -246,7 +246,7 @@ class _State:
         self.path.write_text(json.dumps(self.data, indent=2) + "\n")
 
 
-def run_pipeline(pipeline: Pipeline, say: Any = print) -> dict[str, Any]:
+def run_pipeline(pipeline: Pipeline, say: Any = print, quiet: bool = False) -> dict[str, Any]:
     from ekt_curate.stages.dedup import DedupConfig, run_dedup
     from ekt_curate.stages.publish import PublishConfig, run_publish
     from ekt_curate.stages.stats import run_stats
@@ -348,7 +348,7 @@ def run_pipeline(pipeline: Pipeline, say: Any = print) -> dict[str, Any]:
         summary = run_train(TrainConfig(dataset=dataset, model=base, output_dir=run_dir,
                                         overrides=pipeline.train.config, method=pipeline.train.method,
                                         teacher=pipeline.train.teacher, kd_beta=pipeline.train.kd_beta,
-                                        kd_lm_weight=pipeline.train.kd_lm_weight))
+                                        kd_lm_weight=pipeline.train.kd_lm_weight, quiet=quiet))
         say(f"      {summary.steps:,} steps, loss {summary.first_loss or 0:.3f} -> {summary.last_loss or 0:.3f}")
         state.mark("train", train_fp)
     results["student"] = run_dir
