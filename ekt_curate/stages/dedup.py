@@ -87,6 +87,7 @@ class DedupPlan:
     read: int = 0                     # non-blank lines
     verdicts: int = 0                 # records with a verdict
     tasks: int = 0
+    verbatim: set[int] = field(default_factory=set)  # lines that are jsonl.dumps of their record (dedup_pool.py)
 
 
 def plan_dedup(lines: Iterable[tuple[int, bytes]], config: DedupConfig,
@@ -110,11 +111,13 @@ def plan_dedup(lines: Iterable[tuple[int, bytes]], config: DedupConfig,
         plan.read += result.read
         plan.verdicts += result.verdicts
         plan.early_drops.update(result.early_drops)
+        plan.verbatim.update(result.verbatim)
         for line, task_id, canonical_hash, row in result.members:
             tasks.setdefault(task_id, TaskDedup()).add(Member(line, canonical_hash, rows + row))
         blocks.append(result.rows)
         rows += len(result.rows)
     matrix = np.vstack(blocks)
+    # decided here, ~0.5 s of 100k records: deciding batches of tasks in the pool measured no faster
     for task in tasks.values():
         task.decide(matrix, config.threshold, config.num_perm, config.max_per_task)
         for member in task.members:
@@ -123,13 +126,14 @@ def plan_dedup(lines: Iterable[tuple[int, bytes]], config: DedupConfig,
     return plan
 
 
-def read_line(raw: bytes, config: DedupConfig) -> tuple[tuple[str, str] | str, bool]:
-    """((task id, program), has a verdict) for a line dedup compares, (reason, has a verdict) for
-    one it drops before: ``invalid_line`` or ``not_passed``."""
+def read_line(raw: bytes, config: DedupConfig) -> tuple[tuple[str, str] | str, bool, Any]:
+    """((task id, program), has a verdict, record) for a line dedup compares, (reason, has a
+    verdict, record or None) for one it drops before: ``invalid_line`` or ``not_passed``."""
     from ekt_curate.fields import program_of, task_id_of
 
+    record = None
     try:
-        record = json.loads(raw)
+        record = loads(raw)
         # verify's output has task_id and completion; unverified samples may be in any shape
         # verify reads (messages, OpenAI responses, Batch lines), read the same way here
         task_id, program = task_id_of(record), program_of(record)
@@ -139,10 +143,10 @@ def read_line(raw: bytes, config: DedupConfig) -> tuple[tuple[str, str] | str, b
         else:
             passed, counted = bool(verdict["passed"]), True
     except (ValueError, KeyError, TypeError, AttributeError):  # ShapeError is a ValueError
-        return "invalid_line", False
+        return "invalid_line", False, record
     if not passed and not config.keep_failed:
-        return "not_passed", counted
-    return (task_id, program), counted
+        return "not_passed", counted, record
+    return (task_id, program), counted, record
 
 
 def dedup_outcomes(lines: Iterable[tuple[int, bytes]], plan: DedupPlan,
@@ -155,20 +159,29 @@ def dedup_outcomes(lines: Iterable[tuple[int, bytes]], plan: DedupPlan,
             continue
         member = plan.decisions.get(line)
         if member is not None and member.reason is None:
-            record = json.loads(raw)
+            record = loads(raw)
             record["dedup"] = {"cluster_size": member.cluster_size, "canonical_hash": member.canonical_hash}
             yield line, record, None
             continue
         reason = plan.early_drops.get(line) or member.reason
         duplicate_of = getattr(member, "duplicate_of", None)
         try:
-            record = json.loads(raw)
+            record = loads(raw)
             if not isinstance(record, dict):
                 raise ValueError
         except ValueError:
             record = {"raw": raw.decode("utf-8", "replace")[:10000]}
         record["dedup_dropped"] = {"reason": reason, "line": line, "duplicate_of": duplicate_of}
         yield line, record, reason
+
+
+def loads(raw: bytes) -> Any:
+    """json.loads(raw), 25% faster for a line that starts as a JSON object does: json.loads of bytes
+    first guesses their encoding (utf-8 for any line starting '{"') and decodes, and both passes
+    read every line (0.3 s of 100k records each)."""
+    if raw[:2] == b'{"':
+        return json.loads(raw.decode("utf-8", "surrogatepass"))  # what json.loads decodes it to
+    return json.loads(raw)
 
 
 def sidecar(config: DedupConfig, read: int, kept: int, dropped: Counter[str], tasks: int) -> dict[str, Any]:

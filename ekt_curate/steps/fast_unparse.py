@@ -1,25 +1,19 @@
-"""The canonical form of ``steps/canonical.py``, computed ~3x faster and to the same byte.
+"""``ast.unparse`` of a renamed tree (steps/canonical_rename.py), to the byte and ~5x faster.
 
-Profiled on the 100,000 annotation-teacher records of ``benchmarks/bench_dedup.py``, the old path
-spent 64% of dedup's time in ``ast.NodeVisitor``/``NodeTransformer`` dispatch and ``ast.unparse``
-(getattr per node and field, a context manager per bracket): per program ~50 us parsing (C),
-~105 us in the two renaming visitors and ~65 us in ``ast.unparse``. Here:
-
-- :func:`rename` is one iterative walk, in the field order the old ``_Rename`` transformer used,
-  collecting the bound and imported names (the old ``_BoundNames``) and the nodes that carry names;
-  the names are then numbered ``v0, v1, ...`` in that order and set in place. The tree it leaves
-  is the one the two old visitors left (docstrings, annotations and return annotations dropped);
-- :func:`unparse` writes that tree as ``ast.unparse`` does: the same precedence table, brackets,
-  spacing and blank lines (``ast._Unparser`` in 3.11-3.13 is the specification; expressions it
-  does not know, f-strings for one, are handed to ``ast._Unparser`` itself, and statements it does
-  not know raise :class:`Unsupported` so the caller uses ``ast.unparse`` on the whole tree).
-
-Together ~30 us instead of ~170 us per GSM8K-sized program. :func:`agrees` checks both against
-``ast.unparse`` on a probe program that uses every construct handled here: ``canonical.py`` uses
-this module only in a process where the check passed (once per process, ~1 ms), so a Python
-whose ``ast.unparse`` writes something differently falls back to the old path instead of
-changing hashes. Trees deeper than :data:`MAX_DEPTH` also take ``ast.unparse`` (the old path's
-RecursionError fallback happens at ~330 levels; below 100 neither path can reach it).
+Profiled on the 100,000 annotation-teacher records of ``benchmarks/bench_dedup.py``, the first
+canonical form spent 64% of dedup's time in ``ast.NodeVisitor``/``NodeTransformer`` dispatch and
+``ast.unparse`` (getattr per node and field, a context manager per bracket): per GSM8K-sized
+program ~40 us parsing (C), ~105 us in the two renaming visitors, ~65 us in ``ast.unparse``.
+:func:`unparse` writes the tree as ``ast.unparse`` does in ~13 us: the same precedence table,
+brackets, spacing and blank lines (``ast._Unparser`` of 3.11-3.13 is the specification).
+Expressions it does not know, f-strings for one, are handed to ``ast._Unparser`` itself (an
+expression's text depends on nothing but the node and its precedence); a statement it does not
+know raises :class:`Unsupported` and the caller uses ``ast.unparse`` on the whole tree.
+``canonical.fast_path()`` checks the result against the reference on :data:`PROBE`, which uses
+every construct written here, once per process: a Python whose ``ast.unparse`` writes something
+differently takes the reference path instead of changing hashes. Trees deeper than
+:data:`MAX_DEPTH` are left to ``ast.unparse`` (the reference's RecursionError fallback happens at
+~330 levels; below 100 neither can reach it).
 """
 
 from __future__ import annotations
@@ -41,118 +35,24 @@ _UNARY = {ast.Invert: ("~", FACTOR), ast.Not: ("not ", NOT), ast.UAdd: ("+", FAC
 _CMP = {ast.Eq: " == ", ast.NotEq: " != ", ast.Lt: " < ", ast.LtE: " <= ", ast.Gt: " > ", ast.GtE: " >= ",
         ast.Is: " is ", ast.IsNot: " is not ", ast.In: " in ", ast.NotIn: " not in "}
 _INFSTR = "1e309"  # ast._INFSTR: "1e" + repr(sys.float_info.max_10_exp + 1)
-_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-_NAMED = (ast.Name, ast.arg, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler,
-          ast.Global, ast.Nonlocal, ast.keyword)
-
-
-_SINGLETONS = ("ctx", "op", "ops")  # Load/Store, operators: shared leaves without names
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 class Unsupported(Exception):
     """A statement this writer does not handle: unparse the tree with ``ast.unparse``."""
 
 
-def without_docstrings(body: list[ast.stmt]) -> list[ast.stmt]:
-    kept = [s for s in body if not (type(s) is ast.Expr and type(s.value) is ast.Constant
-                                    and isinstance(s.value.value, str))]
-    return kept or [ast.Pass()]
-
-
-def rename(tree: ast.Module, bound_names: type[ast.NodeVisitor]) -> int:
-    """Rename the program's own names in place as the old visitors did; returns the tree's depth.
-    ``bound_names`` is the old ``_BoundNames`` visitor, used for return annotations only (the old
-    code counted names bound there, then dropped the annotation)."""
-    Name, Load, arg, Constant = ast.Name, ast.Load, ast.arg, ast.Constant
-    bound: set[str] = set()
-    imported: set[str] = set()
-    named: list[ast.AST] = []
-    tree.body = without_docstrings(tree.body)
-    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
-    depth = 1
-    pop, push = stack.pop, stack.append
-    while stack:
-        node, level = pop()
-        kind = type(node)
-        if kind is Name:
-            named.append(node)
-            if type(node.ctx) is not Load:
-                bound.add(node.id)
-            continue
-        if kind is Constant:
-            continue
-        if level > depth:
-            depth = level
-        level += 1
-        if kind is arg:
-            named.append(node)
-            bound.add(node.arg)
-            node.annotation = None
-            continue
-        if kind is ast.BinOp:
-            push((node.right, level))
-            push((node.left, level))
-            continue
-        if kind in _DEFS:
-            named.append(node)
-            bound.add(node.name)
-            node.body = without_docstrings(node.body)
-            if kind is not ast.ClassDef:
-                if node.returns is not None:
-                    finder = bound_names()
-                    finder.visit(node.returns)
-                    bound |= finder.bound
-                    imported |= finder.imported
-                    node.returns = None
-        elif kind is ast.Import or kind is ast.ImportFrom:
-            for alias in node.names:
-                imported.add((alias.asname or alias.name).split(".")[0])
-            continue
-        elif kind is ast.ExceptHandler:
-            if node.name:
-                named.append(node)
-                bound.add(node.name)
-        elif kind is ast.Global or kind is ast.Nonlocal or kind is ast.keyword:
-            named.append(node)
-        # the children, in field order (pushed in reverse: the stack pops them in order)
-        fields = _CHILD_FIELDS.get(kind)
-        if fields is None:
-            fields = _CHILD_FIELDS[kind] = tuple(reversed([f for f in kind._fields if f not in _SINGLETONS]))
-        for field in fields:
-            value = getattr(node, field, None)
-            if type(value) is list:
-                for item in reversed(value):
-                    if isinstance(item, ast.AST):
-                        push((item, level))
-            elif isinstance(value, ast.AST):
-                push((value, level))
-    renamable = bound - imported
-    if renamable:
-        names: dict[str, str] = {}
-        for node in named:
-            kind = type(node)
-            if kind is Name:
-                if node.id in renamable:
-                    node.id = names.get(node.id) or names.setdefault(node.id, f"v{len(names)}")
-            elif kind is arg:
-                if node.arg in renamable:
-                    node.arg = names.get(node.arg) or names.setdefault(node.arg, f"v{len(names)}")
-            elif kind is ast.keyword:  # a keyword is renamed only once its name has been numbered
-                if node.arg is not None and node.arg in names:
-                    node.arg = names[node.arg]
-            elif kind is ast.Global or kind is ast.Nonlocal:
-                node.names = [names.get(n) or names.setdefault(n, f"v{len(names)}") if n in renamable else n
-                              for n in node.names]
-            elif node.name in renamable:  # defs, classes, except ... as name
-                node.name = names.get(node.name) or names.setdefault(node.name, f"v{len(names)}")
-    return depth
-
-
 # expressions: E(node, precedence the parent gave it) -> text; ast._Unparser's default is TEST
 
 def E(node: ast.expr, prec: int = TEST) -> str:
-    return _EXPR.get(type(node), _delegate)(node, prec)
+    kind = type(node)
+    if kind is _Name:  # names and plain numbers are most leaves: no call for them
+        return node.id
+    if kind is _Constant and type(node.value) is int and node.kind is None:
+        return repr(node.value)
+    return _EXPR.get(kind, _delegate)(node, prec)
+
+
+_Name, _Constant = ast.Name, ast.Constant
 
 
 def _delegate(node: ast.expr, prec: int) -> str:
@@ -388,14 +288,16 @@ def _loop(node: ast.For | ast.AsyncFor | ast.While, out: list[str], indent: str)
 def _with(node: ast.With | ast.AsyncWith, out: list[str], indent: str) -> None:
     if node.type_comment:
         raise Unsupported("type comment")
-    items = ", ".join([E(i.context_expr) + (" as " + E(i.optional_vars) if i.optional_vars else "") for i in node.items])
+    items = ", ".join([E(i.context_expr) + (" as " + E(i.optional_vars) if i.optional_vars else "")
+                       for i in node.items])
     _block(out, indent, ("async with " if type(node) is ast.AsyncWith else "with ") + items, node.body)
 
 
 def _try(node: ast.Try, out: list[str], indent: str) -> None:
     _block(out, indent, "try", node.body)
     for handler in node.handlers:
-        head = "except" + (" " + E(handler.type) if handler.type else "") + (" as " + handler.name if handler.name else "")
+        head = "except" + (" " + E(handler.type) if handler.type else "")
+        head += " as " + handler.name if handler.name else ""
         _block(out, indent, head, handler.body)
     if node.orelse:
         _block(out, indent, "else", node.orelse)

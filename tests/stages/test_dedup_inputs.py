@@ -172,3 +172,37 @@ def test_a_process_pool_writes_what_one_process_writes(tmp_path: Path, monkeypat
     assert set(one.dropped) == {"exact_duplicate", "near_duplicate", "not_passed", "invalid_line", "max_per_task"}
     for name in ("out{}.jsonl", "out{}.dropped.jsonl", "out{}.jsonl.meta.json"):
         assert (tmp_path / name.format(1)).read_bytes() == (tmp_path / name.format(2)).read_bytes()
+
+
+def test_lines_written_by_appending_are_those_dumps_writes() -> None:
+    """Pass 2 appends the dedup key to a line that is jsonl.dumps of its record instead of parsing
+    it again: for every kind of line the bytes are what dedup_outcomes and dumps write."""
+    from ekt_curate.jsonl import dumps
+    from ekt_curate.stages.dedup import DedupConfig, DedupPlan, dedup_outcomes
+    from ekt_curate.steps.dedup import Member
+    from ekt_curate.steps.dedup_pool import analyse_chunk, encode_chunk
+
+    base = {"task_id": "t/1", "completion": "answer = 4", "verdict": {"passed": True}}
+    raws = [dumps(base)[:-1],                                            # verify's own output: appended to
+            dumps({**base, "question": "Zoë's ½ cake"})[:-1],              # non-ASCII, as dumps writes it
+            json.dumps({**base, "question": "Zoë"}).encode(),              # ASCII escapes: written again
+            dumps({**base, "dedup": {"old": 1}})[:-1],                     # the key exists: replaced in place
+            dumps({**base, "dedup_dropped": None})[:-1],
+            b'{"task_id": "t/1", "completion": "answer = 4", "x": 1e400}',  # inf: not what dumps writes
+            b'{"task_id": "t/1", "task_id": "t/1", "completion": "answer = 4"}',  # a repeated key
+            b'{"task_id": "t/1", "completion": "x = \\ud800"}',             # a lone surrogate
+            b'{"task_id":"t/1","completion":"answer = 4"}',                 # other separators
+            b"{}", b"[1]", b"not json"]
+    lines = list(enumerate(raws, 1))
+    config = DedupConfig(input=Path("x"), unverified=True)
+    verbatim = set(analyse_chunk(config, lines).verbatim)
+    assert verbatim == {1, 2, 8}  # 8: dumps escapes a lone surrogate, as the line does
+    for reason in (None, "exact_duplicate"):
+        decided = {line: ("abc123", reason, None if reason is None else 1, 2) for line, _ in lines[:9]}
+        early = {line: "invalid_line" for line, _ in lines[9:]}
+        plan = DedupPlan(decisions={line: Member(line, d[0], 0, d[1], d[2], d[3]) for line, d in decided.items()},
+                         early_drops=early)
+        expected_kept = b"".join(dumps(r) for _, r, why in dedup_outcomes(lines, plan) if why is None)
+        expected_dropped = b"".join(dumps(r) for _, r, why in dedup_outcomes(lines, plan) if why is not None)
+        _, kept, dropped, _, _ = encode_chunk((lines, decided, early, verbatim))
+        assert (kept, dropped) == (expected_kept, expected_dropped)
