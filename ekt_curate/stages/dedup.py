@@ -97,16 +97,25 @@ def plan_dedup(lines: Iterable[tuple[int, bytes]], config: DedupConfig,
     keeps each task whole (ekt_curate/distributed/dedup_step.py) decides exactly the same.
     Chunks of lines are read here and canonicalized and hashed in ``pool`` (steps/dedup_pool.py)
     when given, in this process otherwise; their results are taken in input order."""
+    from ekt_curate.steps.dedup_pool import chunked
+
+    return plan_pieces(chunked(lines), config, advance, pool)
+
+
+def plan_pieces(pieces: Iterable[Any], config: DedupConfig, advance: Callable[[int], None] = lambda n: None,
+                pool: Any = None) -> DedupPlan:
+    """plan_dedup over pieces of the input (steps/dedup_pool.py: chunks of lines, or ranges of a
+    JSON Lines file that the workers read themselves)."""
     import numpy as np
 
     from ekt_curate.steps.dedup import Member, TaskDedup
-    from ekt_curate.steps.dedup_pool import Inline, analyse_chunk, chunked
+    from ekt_curate.steps.dedup_pool import Inline, analyse_chunk
 
     plan = DedupPlan()
     tasks: dict[str, TaskDedup] = {}
     blocks: list[np.ndarray] = [np.zeros((0, config.num_perm), dtype=np.uint32)]
     rows = 0
-    for result in (pool or Inline()).map(functools.partial(analyse_chunk, config), chunked(lines)):
+    for result in (pool or Inline()).map(functools.partial(analyse_chunk, config), pieces):
         advance(result.lines)
         plan.read += result.read
         plan.verdicts += result.verdicts
@@ -210,7 +219,8 @@ def _dedup(config: DedupConfig, source: Any, output: Path, dropped_path: Path,
            progress: Callable[[int, int], Callable[[int], None]] | None) -> DedupSummary:
     import time
 
-    from ekt_curate.sources import count, iter_raw
+    from ekt_curate.sources import count
+    from ekt_curate.steps.dedup_pool import pieces
 
     for path in (output, dropped_path):
         if path.exists() and not config.overwrite:
@@ -221,14 +231,14 @@ def _dedup(config: DedupConfig, source: Any, output: Path, dropped_path: Path,
     pool = _pool(config, total)  # before the progress bar: its thread must not be forked
     try:
         advance = _two_passes(progress(total, 0)) if progress else (lambda n: None)
-        plan = plan_dedup(iter_raw(source), config, advance, pool)  # pass 1
+        plan = plan_pieces(pieces(source), config, advance, pool)  # pass 1
         summary.read = plan.read
         if plan.read and not plan.verdicts and not config.unverified:
             raise no_verdicts_error(source.label)
         for path in (output, dropped_path):
             path.unlink(missing_ok=True)  # the writers append
         summary.tasks = plan.tasks
-        _write(iter_raw(source), plan, pool, output, dropped_path, summary, advance)  # pass 2
+        _write(pieces(source), plan, pool, output, dropped_path, summary, advance)  # pass 2
     finally:
         if pool is not None:
             pool.close()
@@ -251,7 +261,7 @@ def _pool(config: DedupConfig, total: int) -> Any:
     return dedup_pool.Pool(processes)
 
 
-def _write(lines: Iterable[tuple[int, bytes]], plan: DedupPlan, pool: Any, output: Path, dropped_path: Path,
+def _write(source_pieces: Iterable[Any], plan: DedupPlan, pool: Any, output: Path, dropped_path: Path,
            summary: DedupSummary, advance: Callable[[int], None]) -> None:
     """Pass 2: kept and dropped records in input order, a chunk's lines in one write per file."""
     from ekt_curate.steps.dedup_pool import Inline, encode_chunk, pass_two_items
@@ -259,8 +269,8 @@ def _write(lines: Iterable[tuple[int, bytes]], plan: DedupPlan, pool: Any, outpu
     kept_writer, dropped_writer = LineWriter(output), LineWriter(dropped_path)
     output.touch()  # an empty result is still a result: the summary names only files that exist
     try:
-        for count, kept, dropped, kept_count, reasons in (pool or Inline()).map(encode_chunk,
-                                                                                pass_two_items(lines, plan)):
+        items = pass_two_items(source_pieces, plan)
+        for count, kept, dropped, kept_count, reasons in (pool or Inline()).map(encode_chunk, items):
             advance(count)
             if kept:
                 kept_writer.write_line(kept)

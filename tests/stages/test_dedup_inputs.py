@@ -172,6 +172,16 @@ def test_a_process_pool_writes_what_one_process_writes(tmp_path: Path, monkeypat
     assert set(one.dropped) == {"exact_duplicate", "near_duplicate", "not_passed", "invalid_line", "max_per_task"}
     for name in ("out{}.jsonl", "out{}.dropped.jsonl", "out{}.jsonl.meta.json"):
         assert (tmp_path / name.format(1)).read_bytes() == (tmp_path / name.format(2)).read_bytes()
+    # and both are what the plain passes write (plan_dedup, dedup_outcomes: the --executor ranks' path)
+    from ekt_curate.jsonl import dumps
+    from ekt_curate.sources import iter_raw, parse_source
+    from ekt_curate.stages.dedup import dedup_outcomes, plan_dedup
+
+    config = DedupConfig(input=source, max_per_task=6)
+    plan = plan_dedup(iter_raw(parse_source(source)), config)
+    outcomes = list(dedup_outcomes(iter_raw(parse_source(source)), plan))
+    assert (tmp_path / "out1.jsonl").read_bytes() == b"".join(dumps(r) for _, r, why in outcomes if why is None)
+    assert (tmp_path / "out1.dropped.jsonl").read_bytes() == b"".join(dumps(r) for _, r, why in outcomes if why)
 
 
 def test_lines_written_by_appending_are_those_dumps_writes() -> None:
@@ -206,3 +216,23 @@ def test_lines_written_by_appending_are_those_dumps_writes() -> None:
         expected_dropped = b"".join(dumps(r) for _, r, why in dedup_outcomes(lines, plan) if why is not None)
         _, kept, dropped, _, _ = encode_chunk((lines, decided, early, verbatim))
         assert (kept, dropped) == (expected_kept, expected_dropped)
+
+
+@pytest.mark.parametrize("tail", [b"\n", b"", b"\r\n", b"\n\n  \n"])
+def test_workers_read_the_lines_iter_raw_gives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tail: bytes) -> None:
+    """A worker reads its range of a JSON Lines file itself: the same numbered lines as iter_raw
+    (a BOM, blank and whitespace lines, CRLF, a last line with or without its newline)."""
+    from ekt_curate.jsonl import count_lines
+    from ekt_curate.sources import iter_raw, parse_source
+    from ekt_curate.steps import dedup_pool
+
+    lines = [b'{"a": 1}', b"", b"   ", b'{"b": 2}\r', b"\r", b'{"c": "\xc3\xa9"}', b"\t", b'{"d": 4}\r\r']
+    source_path = tmp_path / "v.jsonl"
+    source_path.write_bytes(b"\xef\xbb\xbf" + b"\n".join(lines * 5) + tail)
+    source = parse_source(source_path)
+    for size, block in ((1, 1 << 22), (3, 5), (7, 64), (1000, 1), (1000, 1 << 22)):
+        monkeypatch.setattr(dedup_pool, "CHUNK", size)
+        monkeypatch.setattr(dedup_pool, "READ_BLOCK", block)
+        pieces = list(dedup_pool.pieces(source))
+        assert [line for piece in pieces for line in dedup_pool.lines_of(piece)] == list(iter_raw(source))
+        assert sum(dedup_pool.size_of(piece) for piece in pieces) == count_lines(source_path)  # progress total
