@@ -280,7 +280,11 @@ def encode_chunk(item: tuple[Piece, dict[int, tuple], dict[int, str], set[int]]
 
 def _value(value: dict[str, Any]) -> bytes:
     """A value as jsonl.dumps writes it inside a record (ASCII here: a digest, a reason, numbers)."""
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": ")).encode("ascii")
+    return _ENCODER.encode(value).encode("ascii")
+
+
+# what json.dumps(value, ensure_ascii=False, separators=(", ", ": ")) builds for every call (~2 us)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
 
 
 def pass_two_items(source_pieces: Iterable[Piece], plan: Any
