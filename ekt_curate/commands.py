@@ -18,12 +18,16 @@ def field_names(args: argparse.Namespace) -> object:
                       gold=args.gold_field, question=args.question_field)
 
 
-def run_verify(args: argparse.Namespace) -> int:
+def _refuse_dash_with_executor(args: argparse.Namespace) -> None:
     if args.executor and "-" in (str(args.input), str(args.output)):
         from ekt_curate.errors import EktError
 
         raise EktError("'-' (standard input or output) is for runs on this machine; an --executor run reads "
                        "and writes files its ranks can reach")
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    _refuse_dash_with_executor(args)
     if args.executor:  # on datatrove: ranks, then one merged file (ekt_curate/distributed)
         from ekt_curate.distributed.commands import run_verify_executor
 
@@ -63,11 +67,7 @@ def run_merge(args: argparse.Namespace) -> int:
 
 
 def run_dedup(args: argparse.Namespace) -> int:
-    if args.executor and "-" in (str(args.input), str(args.output)):
-        from ekt_curate.errors import EktError
-
-        raise EktError("'-' (standard input or output) is for runs on this machine; an --executor run reads "
-                       "and writes files its ranks can reach")
+    _refuse_dash_with_executor(args)
     if args.executor:  # on datatrove: ranks by task, then one merged file (ekt_curate/distributed)
         from ekt_curate.distributed.commands import run_dedup_executor
 

@@ -185,11 +185,7 @@ def _parse_json_document(location: str, mtime_ns: int, size: int) -> list[Any]:
     path = Path(location)
     text = path.read_bytes().removeprefix(BOM).decode("utf-8", "replace")
     decoder, values, at = json.JSONDecoder(), [], 0
-    while True:
-        while at < len(text) and text[at].isspace():
-            at += 1
-        if at == len(text):
-            break
+    while (at := json.decoder.WHITESPACE.match(text, at).end()) < len(text):
         try:
             value, at = decoder.raw_decode(text, at)
         except ValueError as exc:

@@ -35,7 +35,6 @@ class Streams:
     output: Path | None
     to_stdout: bool = False
     beside: Path = field(default_factory=Path)  # where the files beside an output to stdout go
-    notes: list[str] = field(default_factory=list)
 
     @property
     def summary_stream(self):  # a summary on stdout would be read as records by the next command
@@ -55,11 +54,8 @@ def standard_streams(input_path: Path, output: Path | None, suffix: str, compani
         return
     if resume:
         raise EktError("--resume reads what an earlier run wrote to its output file; with '-' there is none")
-    with tempfile.TemporaryDirectory(prefix="ekt-curate-") as folder:
-        work = Path(folder)
-        beside = Path.cwd() if from_stdin else input_path.parent
-        if from_stdin:
-            input_path = _spool_stdin(work / STDIN_NAME)
+    beside = Path.cwd() if from_stdin else input_path.parent
+    with spooled_input(input_path) as input_path, tempfile.TemporaryDirectory(prefix="ekt-curate-") as folder:
         staged = output
         if to_stdout:
             name = input_path.name.removesuffix(".jsonl") + suffix
@@ -68,8 +64,7 @@ def standard_streams(input_path: Path, output: Path | None, suffix: str, compani
                 if target.exists() and not overwrite:
                     raise EktError(f"{target} already exists (it would receive this run's lines beside its output "
                                    f"to stdout); pass --overwrite to replace it")
-            staged = work / "out" / name
-            staged.parent.mkdir()
+            staged = Path(folder) / name
         streams = Streams(input_path, staged, to_stdout=to_stdout, beside=beside)
         yield streams
         if to_stdout:

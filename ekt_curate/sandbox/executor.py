@@ -32,12 +32,12 @@ from ekt_curate.sandbox.policy import Policy, load_policy
 from ekt_curate.sandbox.program import Program
 from ekt_curate.sandbox.program_text import extract_program
 from ekt_curate.sandbox.result import Result, Status
+from ekt_curate.sandbox.serving import IDLE, ServedMap
 from ekt_curate.sandbox.startup import compile_seccomp, imports_of, raise_open_files_limit
 from ekt_curate.sandbox.supervise import Job, classify
 from ekt_curate.sandbox.workers import Worker
 
 ANSWER_MODES = ("auto", "solution", "stdout")  # plus "var:NAME"
-IDLE = object()            # what a served source yields when it has nothing now (see map_unordered)
 MAX_ATTEMPTS = 2           # a job whose zygote is lost is run again once, on a fresh zygote
 CANARY_IDS = 1 << 62       # canary jobs are numbered from here, apart from programs
 _READ = select.POLLIN | select.POLLHUP | select.POLLERR
@@ -53,7 +53,7 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0))
 
 
-class Sandbox:
+class Sandbox(ServedMap):
     """Run untrusted programs under a policy; see the module docstring."""
 
     start_grace = 10.0   # seconds a zygote may take to fork a job it was handed (it takes ~1 ms)
@@ -170,37 +170,6 @@ class Sandbox:
             finally:
                 self._release()
 
-    def map_unordered(self, codes: Iterable[object]) -> Iterator[tuple[int, Result]]:
-        """(position, Result) as each program finishes, for a caller serving many clients (shared.py).
-
-        ``codes`` may yield ``IDLE`` when it has nothing to run now: it is asked again after the next
-        event, or as soon as ``wake()`` is called from another thread. ``cancel(position)`` (any
-        thread) kills a program, or withdraws it, and its result is never yielded."""
-        self._acquire()
-        try:
-            if not self._workers:
-                self.start()
-            self._base = self._next_id
-            yield from self._map(iter(codes), None, self.answer, ordered=False)  # type: ignore[arg-type]
-        finally:
-            try:
-                self._abandon()
-            finally:
-                self._release()
-
-    def wake(self) -> None:
-        """Make a running map_unordered ask its source again (thread-safe)."""
-        if self._wake_fds is not None:
-            try:
-                os.write(self._wake_fds[1], b"\0")
-            except (BlockingIOError, OSError):
-                pass  # the pipe is full (a wake is pending anyway) or closed (the sandbox too)
-
-    def cancel(self, position: int) -> None:
-        """Kill a program map_unordered was given, by its position there (thread-safe)."""
-        self._cancels.append(self._base + position)
-        self.wake()
-
     def _map(self, source: Iterator[str | Program], prelude: str | None, answer: str,
              ordered: bool = True) -> Iterator[Any]:
         next_out = self._next_id
@@ -312,24 +281,6 @@ class Sandbox:
                 self._unwatch(fd)
                 if not job.write_some():
                     self._watch(job.writer, select.POLLOUT, "input", worker, job)  # type: ignore[arg-type]
-
-    def _woken(self) -> None:
-        assert self._wake_fds is not None
-        try:
-            while os.read(self._wake_fds[0], 4096):
-                pass
-        except BlockingIOError:
-            pass
-        while self._cancels:
-            job_id = self._cancels.popleft()
-            self._finished.pop(job_id, None)
-            self._retry = collections.deque(job for job in self._retry if job.id != job_id)
-            for worker in self._workers:
-                job = worker.jobs.get(job_id)
-                if job is not None and not job.canary:
-                    job.abandoned = True
-                    job.close_writer()
-                    job.kill()
 
     def _from_zygote(self, worker: Worker) -> None:
         records = worker.receive()

@@ -27,9 +27,10 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ekt_curate.sandbox.errors import SandboxError
-from ekt_curate.sandbox.executor import IDLE, Sandbox
+from ekt_curate.sandbox.executor import Sandbox
 from ekt_curate.sandbox.program import Program
 from ekt_curate.sandbox.result import Result, Status
+from ekt_curate.sandbox.serving import IDLE
 
 
 class Ticket:

@@ -312,8 +312,9 @@ def run_pipeline(pipeline: Pipeline, say: Any = print, quiet: bool = False) -> d
         state.mark("dedup", dedup_fp)
     stats_fp = _fingerprint(dedup_fp, dataclasses.asdict(pipeline.stats))
     if stage(4, "stats", stats_fp, [work / "stats.json", work / "report.html"]):
-        run_stats(verified, tuple(pipeline.stats.k) if pipeline.stats.k else None, compare=curated, json_path=work / "stats.json",
-                  html_path=work / "report.html", show=False)
+        ks = tuple(pipeline.stats.k) if pipeline.stats.k else None
+        run_stats(verified, ks, compare=curated, json_path=work / "stats.json", html_path=work / "report.html",
+                  show=False)
         say(f"      {work / 'report.html'}")
         state.mark("stats", stats_fp)
     dataset = work / pipeline.publish.name

@@ -342,7 +342,8 @@ def build_steps(config: VerifyConfig, sandbox: Any, references: tuple[dict[str, 
     gold, tests = references
     judge = Judge(sandbox, config.checker, config.rel_tol, config.gold_precision, warn=warn, compare=config.compare,
                   all_cases=config.all_cases, case_seconds=config.case_seconds)
-    return [ParseSamples(config.fields, gold_in_record=not config.problems), AttachGold(gold, config.problems, config.fields, tests), JudgeSamples(judge)]
+    return [ParseSamples(config.fields, gold_in_record=not config.problems),
+            AttachGold(gold, config.problems, config.fields, tests), JudgeSamples(judge)]
 
 
 def read_prelude(path: Path | None) -> str | None:
